@@ -1,0 +1,35 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for Amazon MSK: security-group rules from the enabled auth modes."""
+
+from ansible.errors import AnsibleFilterError
+
+# Client ports by authentication mode (MSK developer guide, "Port information").
+MSK_CLIENT_PORTS = {"unauthenticated_tls": 9094, "scram": 9096, "iam": 9098}
+
+
+def msk_ingress_rules(client_auth, client_cidrs, self_group_name):
+    """Ingress rules for amazon.aws.ec2_security_group.
+
+    One rule per (enabled auth mode, allowed CIDR) on that mode's port, plus
+    broker-to-broker traffic inside the group itself. Nothing else is open.
+    """
+    unknown = sorted(set(client_auth) - set(MSK_CLIENT_PORTS))
+    if unknown:
+        raise AnsibleFilterError(f"msk_client_auth: unknown mode(s) {unknown}; use {sorted(MSK_CLIENT_PORTS)}")
+    rules = [{
+        "proto": "tcp", "from_port": 0, "to_port": 65535,
+        "group_name": self_group_name, "rule_desc": "broker to broker",
+    }]
+    for mode in sorted(m for m, on in client_auth.items() if on):
+        port = MSK_CLIENT_PORTS[mode]
+        for cidr in client_cidrs:
+            rules.append({
+                "proto": "tcp", "from_port": port, "to_port": port,
+                "cidr_ip": cidr, "rule_desc": f"Kafka clients, {mode}",
+            })
+    return rules
+
+
+class FilterModule:
+    def filters(self):
+        return {"msk_ingress_rules": msk_ingress_rules}

@@ -1,0 +1,171 @@
+"""AWS emulator for tests: moto 5.2.5 server plus the patches in ``patches/``.
+
+    from harness.emulator import Emulator
+
+    with Emulator.start() as emu:          # own process group, loopback only
+        boto3.client("kafka", endpoint_url=emu.url, ...)
+        emu.set_transition("kafka::cluster", "manual", times=2)
+        emu.reset()                          # POST /moto-api/reset
+
+See README.md in this directory for the patched gaps and the state models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Emulator", "EmulatorError", "STATE_MODELS"]
+
+SERVE = Path(__file__).resolve().parent / "serve.py"
+
+# State-manager models registered by the patches (default: immediate).
+STATE_MODELS = (
+    "kafka::cluster",
+    "kafka::topic",
+    "eks::cluster",
+    "eks::nodegroup",
+    "eks::addon",
+    "ec2::nat_gateway",
+)
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+class Emulator:
+    """A running emulator server (a child process in its own process group)."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, log_path: Path, workdir: Path):
+        self.proc = proc
+        self.url = url
+        self.log_path = log_path
+        self._workdir = workdir
+
+    # ------------------------------------------------------------------ life
+    @classmethod
+    def start(
+        cls,
+        timeout: float = 30,
+        python: str | None = None,
+        log_path: str | os.PathLike | None = None,
+    ) -> "Emulator":
+        """Start serve.py on a free loopback port and wait until it answers."""
+        workdir = Path(tempfile.mkdtemp(prefix="aws-emulator-"))
+        url_file = workdir / "url"
+        log = Path(log_path) if log_path else workdir / "server.log"
+        env = dict(os.environ)
+        env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        env.pop("AWS_ENDPOINT_URL", None)
+        env["PYTHONUNBUFFERED"] = "1"
+        with open(log, "ab") as fh:
+            proc = subprocess.Popen(
+                [python or sys.executable, str(SERVE), "--host", "127.0.0.1", "--port", "0", "--url-file", str(url_file)],
+                stdin=subprocess.DEVNULL,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # own process group: stop() kills it whole
+            )
+        emu = cls(proc, "", log, workdir)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise EmulatorError(f"emulator exited with {proc.returncode}\n{emu.log_tail()}")
+                if url_file.exists():
+                    emu.url = url_file.read_text().strip()
+                    if emu._ready():
+                        return emu
+                time.sleep(0.1)
+            raise EmulatorError(f"emulator not ready after {timeout}s\n{emu.log_tail()}")
+        except BaseException:
+            emu.stop()
+            raise
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2) as resp:
+                return resp.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM the process group, then SIGKILL if it lingers; wait."""
+        proc = self.proc
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=timeout)
+
+    def __enter__(self) -> "Emulator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    # --------------------------------------------------------------- control
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> bytes:
+        data = json.dumps(body or {}).encode()
+        req = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.read()
+
+    def reset(self) -> None:
+        """Forget every resource (POST /moto-api/reset)."""
+        self._post("/moto-api/reset")
+
+    def set_transition(self, model_name: str, progression: str = "immediate", **kw: Any) -> None:
+        """Steer a state model, e.g. set_transition("kafka::cluster", "manual", times=2)
+        or ("eks::cluster", "time", seconds=5).  See README.md for the semantics."""
+        transition = {"progression": progression, **kw}
+        self._post(
+            "/moto-api/state-manager/set-transition",
+            {"model_name": model_name, "transition": transition},
+        )
+
+    def unset_transition(self, model_name: str) -> None:
+        """Back to the model's default (immediate)."""
+        self._post("/moto-api/state-manager/unset-transition", {"model_name": model_name})
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        """A boto3 client pointed at this emulator (test credentials)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )

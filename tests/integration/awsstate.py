@@ -1,0 +1,78 @@
+"""What exists in an AWS account for one environment, read service by service.
+
+The Resource Groups Tagging API misses EIPs, EKS and IAM (and in the emulator
+returns deleted NAT gateways), so every service is asked directly.
+"""
+import boto3
+
+LIVE_NAT = ("pending", "available", "failed", "deleting")
+
+
+def client(service, url):
+    """A boto3 client for the emulator (its fake credentials, never the user's)."""
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _tags(items, key="Key", value="Value"):
+    return {t[key]: t[value] for t in items or []}
+
+
+def tagged_resources(url, project, environment):
+    """Return {kind: [(id, tags)]} for every live resource carrying both tags."""
+    want = {"Project": project, "Environment": environment}
+    filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in want.items()]
+    ec2 = client("ec2", url)
+    found = {
+        "vpc": [(v["VpcId"], _tags(v.get("Tags"))) for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]],
+        "subnet": [(s["SubnetId"], _tags(s.get("Tags"))) for s in ec2.describe_subnets(Filters=filters)["Subnets"]],
+        "internet_gateway": [(g["InternetGatewayId"], _tags(g.get("Tags")))
+                             for g in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]],
+        "route_table": [(r["RouteTableId"], _tags(r.get("Tags")))
+                        for r in ec2.describe_route_tables(Filters=filters)["RouteTables"]],
+        "nat_gateway": [(n["NatGatewayId"], _tags(n.get("Tags")))
+                        for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"] if n["State"] in LIVE_NAT],
+        "elastic_ip": [(a["AllocationId"], _tags(a.get("Tags"))) for a in ec2.describe_addresses(Filters=filters)["Addresses"]],
+        "security_group": [(g["GroupId"], _tags(g.get("Tags")))
+                           for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]],
+        "launch_template": [(t["LaunchTemplateId"], _tags(t.get("Tags")))
+                            for t in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]],
+    }
+    kafka = client("kafka", url)
+    found["msk_cluster"] = [
+        (c["ClusterArn"], c.get("Tags", {})) for c in kafka.list_clusters()["ClusterInfoList"]
+        if all(c.get("Tags", {}).get(k) == v for k, v in want.items())
+    ]
+    # MSK configurations carry no tags: ours are named after the cluster.
+    found["msk_configuration"] = [
+        (c["Arn"], {}) for c in kafka.list_configurations()["Configurations"]
+        if c["Name"].startswith(f"{project}-{environment}") and c.get("State") != "DELETING"
+    ]
+    eks = client("eks", url)
+    found["eks_cluster"], found["eks_nodegroup"] = [], []
+    for name in eks.list_clusters()["clusters"]:
+        cluster = eks.describe_cluster(name=name)["cluster"]
+        if all(cluster.get("tags", {}).get(k) == v for k, v in want.items()):
+            found["eks_cluster"].append((name, cluster["tags"]))
+        for ng in eks.list_nodegroups(clusterName=name)["nodegroups"]:
+            group = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
+            if all(group.get("tags", {}).get(k) == v for k, v in want.items()):
+                found["eks_nodegroup"].append((f"{name}/{ng}", group["tags"]))
+    iam = client("iam", url)
+    found["iam_role"] = []
+    for role in iam.list_roles()["Roles"]:
+        tags = _tags(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["iam_role"].append((role["RoleName"], tags))
+    logs = client("logs", url)
+    found["log_group"] = []
+    for group in logs.describe_log_groups()["logGroups"]:
+        tags = logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"]
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["log_group"].append((group["logGroupName"], tags))
+    return found
+
+
+def leftovers(url, project, environment):
+    """Flat list of 'kind id' for everything of the environment still alive."""
+    return [f"{kind} {rid}" for kind, items in tagged_resources(url, project, environment).items() for rid, _ in items]

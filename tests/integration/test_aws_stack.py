@@ -1,0 +1,121 @@
+"""deploy -> deploy again -> teardown -> teardown again, against the AWS emulator.
+
+Every assertion reads the emulator's AWS APIs with boto3, not the playbook's
+own output, so a role that claims success without creating (or deleting)
+something fails here.
+"""
+import json
+
+import pytest
+
+from integration.awsstate import client, leftovers, tagged_resources
+from integration.playbook import assert_ok, run_playbook
+
+REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"}
+
+CASES = {
+    # inventory: (AZs, NAT gateways, brokers, broker type, node type, nodes min/desired/max)
+    "poc": (2, 1, 2, "kafka.t3.small", "t3.medium", (2, 2, 4)),
+    "staging": (3, 3, 3, "kafka.m5.large", "m5.large", (3, 3, 6)),
+}
+
+
+@pytest.mark.parametrize("env_name", sorted(CASES))
+def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator, aws_env, tmp_path):
+    azs, nats, brokers, broker_type, node_type, (nmin, ndesired, nmax) = CASES[env_name]
+    url = aws_emulator.url
+    aws_emulator.reset()
+    extra = {"aws_endpoint_url": url, "stack_outputs_dir": str(tmp_path)}
+
+    # -- deploy ---------------------------------------------------------------
+    deploy = run_playbook("deploy.yml", env_name, aws_env, extra)
+    assert_ok(deploy, "deploy")
+    resources = tagged_resources(url, "streamstack", env_name)
+
+    # Every resource carries every required tag, with the inventory's values.
+    for kind, items in resources.items():
+        for rid, tags in items:
+            if kind == "msk_configuration":
+                continue  # MSK configurations cannot be tagged
+            assert REQUIRED_TAGS <= set(tags), f"{kind} {rid} lacks {REQUIRED_TAGS - set(tags)}"
+            assert tags["Environment"] == env_name and tags["ManagedBy"] == "ansible"
+
+    ec2 = client("ec2", url)
+    assert len(resources["vpc"]) == 1
+    subnets = ec2.describe_subnets(SubnetIds=[rid for rid, _ in resources["subnet"]])["Subnets"]
+    private = [s for s in subnets if _tag(s, "Tier") == "private"]
+    public = [s for s in subnets if _tag(s, "Tier") == "public"]
+    assert len(private) == len(public) == azs
+    assert len({s["AvailabilityZoneId"] for s in private}) == azs, "private subnets share an AZ"
+    assert "use1-az3" not in {s["AvailabilityZoneId"] for s in subnets}
+    assert all(_tag(s, "kubernetes.io/role/internal-elb") == "1" for s in private)
+    assert all(_tag(s, "kubernetes.io/role/elb") == "1" for s in public)
+    assert len(resources["nat_gateway"]) == nats
+    assert len(resources["elastic_ip"]) == nats
+    nat_subnets = {n["SubnetId"] for n in ec2.describe_nat_gateways(
+        NatGatewayIds=[rid for rid, _ in resources["nat_gateway"]])["NatGateways"]}
+    assert nat_subnets <= {s["SubnetId"] for s in public}, "a NAT gateway is not in a public subnet"
+
+    kafka = client("kafka", url)
+    assert len(resources["msk_cluster"]) == 1
+    cluster = kafka.describe_cluster(ClusterArn=resources["msk_cluster"][0][0])["ClusterInfo"]
+    group = cluster["BrokerNodeGroupInfo"]
+    assert cluster["State"] == "ACTIVE"
+    assert cluster["NumberOfBrokerNodes"] == brokers
+    assert group["InstanceType"] == broker_type
+    assert sorted(group["ClientSubnets"]) == sorted(s["SubnetId"] for s in private)
+    msk_sg = ec2.describe_security_groups(GroupIds=group["SecurityGroups"])["SecurityGroups"]
+    assert [g["GroupName"] for g in msk_sg] == [f"streamstack-{env_name}-msk"], "MSK is not in its own group"
+    open_ports = {p["FromPort"] for p in msk_sg[0]["IpPermissions"] if p.get("IpRanges")}
+    assert open_ports == {9094, 9098}, open_ports
+    assert all(r["CidrIp"] != "0.0.0.0/0" for p in msk_sg[0]["IpPermissions"] for r in p.get("IpRanges", []))
+    assert cluster["EncryptionInfo"]["EncryptionInTransit"] == {"ClientBroker": "TLS", "InCluster": True}
+    assert cluster["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]["Enabled"] is True
+    assert cluster["ClientAuthentication"]["Sasl"]["Iam"]["Enabled"] is True
+    assert cluster["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.8.x"
+    assert len(resources["msk_configuration"]) == 1
+    assert len(resources["log_group"]) == 1
+
+    eks = client("eks", url)
+    assert len(resources["eks_cluster"]) == 1
+    eks_cluster = eks.describe_cluster(name=resources["eks_cluster"][0][0])["cluster"]
+    assert eks_cluster["version"] == "1.35" and eks_cluster["status"] == "ACTIVE"
+    assert sorted(eks_cluster["resourcesVpcConfig"]["subnetIds"]) == sorted(s["SubnetId"] for s in private)
+    assert len(resources["eks_nodegroup"]) == 1
+    cluster_name, ng_name = resources["eks_nodegroup"][0][0].split("/")
+    nodegroup = eks.describe_nodegroup(clusterName=cluster_name, nodegroupName=ng_name)["nodegroup"]
+    assert nodegroup["instanceTypes"] == [node_type]
+    assert nodegroup["capacityType"] == "ON_DEMAND"
+    assert nodegroup["scalingConfig"] == {"minSize": nmin, "desiredSize": ndesired, "maxSize": nmax}
+    assert {r for r, _ in resources["iam_role"]} == {f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node"}
+
+    # The outputs file is what a user (or the next playbook) reads.
+    outputs = json.loads((tmp_path / f"{env_name}.json").read_text())
+    assert outputs["vpc"]["vpc_id"] == resources["vpc"][0][0]
+    assert outputs["msk"]["cluster_arn"] == cluster["ClusterArn"]
+    assert outputs["msk"]["bootstrap_brokers"]["sasl_iam"].count(":9098") == brokers
+    assert outputs["eks"]["cluster_name"] == cluster_name
+
+    # -- deploy again: nothing to do --------------------------------------------
+    again = run_playbook("deploy.yml", env_name, aws_env, extra)
+    assert_ok(again, "second deploy")
+    assert again.changed == 0, f"second deploy changed: {again.changed_tasks()}"
+
+    # -- teardown refuses without the confirmation --------------------------------
+    refused = run_playbook("teardown.yml", env_name, aws_env, extra)
+    assert refused.rc != 0 and "teardown_confirm" in refused.output
+    assert len(leftovers(url, "streamstack", env_name)) == sum(len(v) for v in resources.values())
+
+    # -- teardown, then again -----------------------------------------------------
+    extra["teardown_confirm"] = env_name
+    down = run_playbook("teardown.yml", env_name, aws_env, extra)
+    assert_ok(down, "teardown")
+    assert leftovers(url, "streamstack", env_name) == []
+    assert not (tmp_path / f"{env_name}.json").exists()
+    down_again = run_playbook("teardown.yml", env_name, aws_env, extra)
+    assert_ok(down_again, "second teardown")
+    assert down_again.changed == 0, f"second teardown changed: {down_again.changed_tasks()}"
+
+
+def _tag(resource, key):
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}.get(key)
