@@ -144,12 +144,14 @@ def start_kafka(state_dir, heap: str = "512m", timeout: float = 90):
     return kafka
 
 
-def start_pinot(state_dir, cluster_name: str = "StreamStackTest", heap: str = "1g", zk_heap: str = "256m",
-                timeout: float = 180):
+def start_pinot(
+    state_dir, cluster_name: str = "StreamStackTest", heap: str = "1g", zk_heap: str = "256m", timeout: float = 180
+):
     """A PinotService (ZooKeeper + controller/broker/server/minion) on free ports, started and ready."""
     ports = dict(zip(svc.PinotService.PORT_KEYS, svc.free_ports(len(svc.PinotService.PORT_KEYS))))
-    pinot = svc.PinotService(state_dir, jars("pinot"), ports, cluster_name=cluster_name, heap=heap,
-                             zk_heap=zk_heap, progress=progress)
+    pinot = svc.PinotService(
+        state_dir, jars("pinot"), ports, cluster_name=cluster_name, heap=heap, zk_heap=zk_heap, progress=progress
+    )
     _track(pinot)
     try:
         pinot.start(timeout=timeout)

@@ -654,3 +654,19 @@ def test_aws_env_fixture(aws_env, monkeypatch):
     assert aws_env["AWS_ACCESS_KEY_ID"] == "testing" and aws_env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert aws_env["AWS_EC2_METADATA_DISABLED"] == "true"
     assert not any(k.startswith("AWS_ENDPOINT_URL") for k in aws_env)
+
+
+def test_launch_template_tags_stay_out_of_the_template_data(clients):
+    """Stock moto copies the template's own tags into version 1's data."""
+    ec2 = clients("ec2")
+    created = ec2.create_launch_template(
+        LaunchTemplateName="lt-tags",
+        LaunchTemplateData={"InstanceType": "t3.medium",
+                            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}]},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Project", "Value": "p"}]}],
+    )["LaunchTemplate"]
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=created["LaunchTemplateId"])[
+        "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert [s["ResourceType"] for s in data["TagSpecifications"]] == ["instance"]
+    tags = ec2.describe_launch_templates(LaunchTemplateIds=[created["LaunchTemplateId"]])["LaunchTemplates"][0]["Tags"]
+    assert {"Key": "Project", "Value": "p"} in tags

@@ -84,7 +84,14 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert len(resources["eks_nodegroup"]) == 1
     cluster_name, ng_name = resources["eks_nodegroup"][0][0].split("/")
     nodegroup = eks.describe_nodegroup(clusterName=cluster_name, nodegroupName=ng_name)["nodegroup"]
-    assert nodegroup["instanceTypes"] == [node_type]
+    # The instance type, disk and metadata options live in the launch template.
+    template = nodegroup["launchTemplate"]
+    data = ec2.describe_launch_template_versions(
+        LaunchTemplateId=template["id"], Versions=[template["version"]])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["InstanceType"] == node_type and "ImageId" not in data, "EKS must pick the AMI (AL2023)"
+    root = data["BlockDeviceMappings"][0]["Ebs"]
+    assert root["Encrypted"] is True and root["VolumeType"] == "gp3"
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert nodegroup["capacityType"] == "ON_DEMAND"
     assert nodegroup["scalingConfig"] == {"minSize": nmin, "desiredSize": ndesired, "maxSize": nmax}
     assert {r for r, _ in resources["iam_role"]} == {f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node"}

@@ -26,15 +26,16 @@ confluent_kafka = pytest.importorskip("confluent_kafka")
 from confluent_kafka import Consumer, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
 
+
 def create_topic(bootstrap: str, name: str, partitions: int) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)],
-                                  operation_timeout=20)
+    futures = admin.create_topics(
+        [NewTopic(name, num_partitions=partitions, replication_factor=1)], operation_timeout=20
+    )
     futures[name].result(timeout=30)
 
 
@@ -46,8 +47,14 @@ def produce(bootstrap: str, topic: str, records) -> None:
 
 
 def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 30.0) -> list[tuple[bytes, bytes]]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"t-{uuid.uuid4().hex[:8]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"t-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     got = []
     deadline = time.monotonic() + timeout
@@ -64,8 +71,9 @@ def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 30.0
 def http_json(method: str, url: str, body=None, timeout: float = 30.0):
     """(status, parsed JSON or text) with plain urllib."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", "Accept": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             status, text = resp.status, resp.read().decode()
@@ -85,9 +93,25 @@ def sql(broker_url: str, query: str) -> dict:
     return answer
 
 
+def wait_for_count(broker_url: str, table: str, expected: int, timeout: float) -> None:
+    """Poll count(*) until it equals ``expected``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    count = answer = None
+    while time.monotonic() < deadline:
+        status, answer = http_json("POST", f"{broker_url}/query/sql", {"sql": f"SELECT COUNT(*) FROM {table}"})
+        # Until the broker routes the table it answers HTTP 200 with an `exceptions` array.
+        if status == 200 and not answer.get("exceptions"):
+            count = answer["resultTable"]["rows"][0][0]
+            if count == expected:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"count(*) of {table} was {count}, not {expected}, after {timeout} s; last answer {answer}")
+
+
 # --------------------------------------------------------------------------
 # (a) Kafka
 # --------------------------------------------------------------------------
+
 
 def test_kafka_roundtrip_survives_restart(kafka_broker):
     topic = f"svc-test-{uuid.uuid4().hex[:8]}"
@@ -120,6 +144,7 @@ def test_kafka_start_is_idempotent(kafka_broker):
 # (b) Pinot consuming from Kafka
 # --------------------------------------------------------------------------
 
+
 def test_pinot_roles_live(pinot_cluster):
     assert pinot_cluster.role_health() == {"controller": True, "broker": True, "server": True, "minion": True}
     live = pinot_cluster.live_instances()
@@ -138,31 +163,41 @@ def test_pinot_realtime_table_from_kafka(kafka_broker, pinot_cluster):
         "schemaName": table,
         "dimensionFieldSpecs": [{"name": "id", "dataType": "STRING"}, {"name": "kind", "dataType": "STRING"}],
         "metricFieldSpecs": [{"name": "amount", "dataType": "DOUBLE"}],
-        "dateTimeFieldSpecs": [{"name": "ts", "dataType": "LONG", "format": "1:MILLISECONDS:EPOCH",
-                                "granularity": "1:MILLISECONDS"}],
+        "dateTimeFieldSpecs": [
+            {"name": "ts", "dataType": "LONG", "format": "1:MILLISECONDS:EPOCH", "granularity": "1:MILLISECONDS"}
+        ],
     }
     table_config = {
         "tableName": table,
         "tableType": "REALTIME",
-        "segmentsConfig": {"schemaName": table, "timeColumnName": "ts", "replication": "1",
-                           "replicasPerPartition": "1"},
+        "segmentsConfig": {
+            "schemaName": table,
+            "timeColumnName": "ts",
+            "replication": "1",
+            "replicasPerPartition": "1",
+        },
         "tenants": {},
         "tableIndexConfig": {"loadMode": "MMAP"},
         "metadata": {},
-        "ingestionConfig": {"streamIngestionConfig": {"streamConfigMaps": [{
-            "streamType": "kafka",
-            "stream.kafka.topic.name": topic,
-            "stream.kafka.broker.list": kafka_broker.bootstrap,
-            "stream.kafka.consumer.type": "lowlevel",
-            "stream.kafka.consumer.factory.class.name":
-                "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
-            "stream.kafka.decoder.class.name": "org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder",
-            "stream.kafka.consumer.prop.auto.offset.reset": "smallest",
-            # A stopping server waits out each consuming partition's fetch (default 5 s, one after another).
-            "stream.kafka.fetch.timeout.millis": "1000",
-            "realtime.segment.flush.threshold.rows": "100000",
-            "realtime.segment.flush.threshold.time": "1h",
-        }]}},
+        "ingestionConfig": {
+            "streamIngestionConfig": {
+                "streamConfigMaps": [
+                    {
+                        "streamType": "kafka",
+                        "stream.kafka.topic.name": topic,
+                        "stream.kafka.broker.list": kafka_broker.bootstrap,
+                        "stream.kafka.consumer.type": "lowlevel",
+                        "stream.kafka.consumer.factory.class.name": "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
+                        "stream.kafka.decoder.class.name": "org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder",
+                        "stream.kafka.consumer.prop.auto.offset.reset": "smallest",
+                        # A stopping server waits out each consuming partition's fetch (default 5 s, one after another).
+                        "stream.kafka.fetch.timeout.millis": "1000",
+                        "realtime.segment.flush.threshold.rows": "100000",
+                        "realtime.segment.flush.threshold.time": "1h",
+                    }
+                ]
+            }
+        },
     }
     controller = pinot_cluster.controller_url
     status, answer = http_json("POST", f"{controller}/schemas", schema)
@@ -173,22 +208,13 @@ def test_pinot_realtime_table_from_kafka(kafka_broker, pinot_cluster):
     assert status == 200 and "REALTIME" in answer, answer
 
     base_ts = 1_700_000_000_000
-    events = [{"id": f"e-{i}", "kind": ("click", "view", "buy")[i % 3], "amount": i * 1.5, "ts": base_ts + i}
-              for i in range(500)]
+    events = [
+        {"id": f"e-{i}", "kind": ("click", "view", "buy")[i % 3], "amount": i * 1.5, "ts": base_ts + i}
+        for i in range(500)
+    ]
     produce(kafka_broker.bootstrap, topic, [(e["id"].encode(), json.dumps(e).encode()) for e in events])
 
-    deadline = time.monotonic() + 60
-    count = None
-    while time.monotonic() < deadline:
-        status, answer = http_json("POST", f"{pinot_cluster.broker_url}/query/sql",
-                                   {"sql": f"SELECT COUNT(*) FROM {table}"})
-        # Before the broker knows the table it answers 200 with an `exceptions` array.
-        if status == 200 and not answer.get("exceptions"):
-            count = answer["resultTable"]["rows"][0][0]
-            if count == 500:
-                break
-        time.sleep(0.5)
-    assert count == 500, f"count(*) was {count} after 60 s; last answer {answer}"
+    wait_for_count(pinot_cluster.broker_url, table, 500, timeout=60)
 
     row = sql(pinot_cluster.broker_url, f"SELECT id, kind, amount, ts FROM {table} WHERE id = 'e-42'")
     assert row["resultTable"]["dataSchema"]["columnNames"] == ["id", "kind", "amount", "ts"]
@@ -198,10 +224,17 @@ def test_pinot_realtime_table_from_kafka(kafka_broker, pinot_cluster):
     status, bad = http_json("POST", f"{pinot_cluster.broker_url}/query/sql", {"sql": "SELECT nope FROM nowhere"})
     assert status == 200 and bad.get("exceptions")
 
+    # Rows survive a stop and a start of both JVMs (same state dir, same instance ids): the
+    # server re-consumes its open segments from the offsets kept in ZooKeeper, no duplicates.
+    assert pinot_cluster.stop() is True
+    assert pinot_cluster.start(timeout=180)["changed"] is True
+    wait_for_count(pinot_cluster.broker_url, table, 500, timeout=90)
+
 
 # --------------------------------------------------------------------------
 # (c) jar resolution is cached
 # --------------------------------------------------------------------------
+
 
 def test_resolve_jars_second_call_runs_no_maven(monkeypatch):
     pom = harness_services.POMS / "kafka" / "pom.xml"
@@ -225,14 +258,16 @@ def _fake_mvn(tmp_path, exit_code=0):
         "#!/bin/sh\n"
         f"echo run >> '{tmp_path}/mvn.calls'\n"
         f"if [ {exit_code} -ne 0 ]; then echo 'line 1'; echo '[ERROR] could not resolve x:y:1'; exit {exit_code}; fi\n"
-        "for a in \"$@\"; do case $a in -DoutputDirectory=*) d=${a#-DoutputDirectory=};; esac; done\n"
-        "mkdir -p \"$d\" && : > \"$d/fake-1.0.jar\"\n"
+        'for a in "$@"; do case $a in -DoutputDirectory=*) d=${a#-DoutputDirectory=};; esac; done\n'
+        'mkdir -p "$d" && : > "$d/fake-1.0.jar"\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     pom = tmp_path / "pom.xml"
-    pom.write_text('<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
-                   "<groupId>g</groupId><artifactId>a</artifactId><version>9.9</version>"
-                   "<properties><demo.version>1.2.3</demo.version></properties></project>")
+    pom.write_text(
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+        "<groupId>g</groupId><artifactId>a</artifactId><version>9.9</version>"
+        "<properties><demo.version>1.2.3</demo.version></properties></project>"
+    )
     return script, pom
 
 

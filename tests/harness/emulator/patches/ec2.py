@@ -28,6 +28,11 @@ Gaps in stock moto that this module fixes:
     groups remain -> DependencyViolation (moto drops them silently).
   Before each check the other services' finished deletions are reaped
   (MSK/EKS ENIs go away when their cluster's deletion completes).
+* CreateLaunchTemplate copies its top-level TagSpecifications (the tags of
+  the template itself, ResourceType ``launch-template``) into version 1's
+  LaunchTemplateData; AWS keeps them apart.  amazon.aws.ec2_launch_template
+  then sees version 1 differ from its parameters and adds a version on the
+  next run.  The template's own tag spec is now kept out of the data.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from moto.ec2 import utils as ec2_utils
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.elastic_ip_addresses import ElasticAddressBackend
 from moto.ec2.models.internet_gateways import InternetGatewayBackend
+from moto.ec2.models.launch_templates import LaunchTemplateBackend
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
@@ -216,6 +222,16 @@ def detach_internet_gateway(self: InternetGatewayBackend, internet_gateway_id: s
     return _stock["detach_internet_gateway"](self, internet_gateway_id, vpc_id)
 
 
+def create_launch_template(self: Any, name: str, description: str, template_data: dict[str, Any],
+                           tag_spec: dict[str, dict[str, str]]) -> Any:
+    specs = [s for s in template_data.get("TagSpecifications", []) if s.get("ResourceType") != "launch-template"]
+    if specs:
+        template_data["TagSpecifications"] = specs
+    else:
+        template_data.pop("TagSpecifications", None)
+    return _stock["create_launch_template"](self, name, description, template_data, tag_spec)
+
+
 def apply() -> None:
     # AWS resource types for DescribeTags' resource-type filter and output.
     # (tags.py imported this dict by reference, so updating it in place works)
@@ -240,6 +256,7 @@ def apply() -> None:
         (ElasticAddressBackend, "release_address", release_address),
         (InternetGatewayBackend, "detach_internet_gateway", detach_internet_gateway),
         (VPCBackend, "delete_vpc", delete_vpc),
+        (LaunchTemplateBackend, "create_launch_template", create_launch_template),
     ):
         _stock[name] = getattr(cls, name)
         setattr(cls, name, fn)

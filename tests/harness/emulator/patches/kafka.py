@@ -28,6 +28,10 @@ Gaps in stock moto that this module fixes:
   UpdateBrokerCount, UpdateBrokerType, UpdateClusterKafkaVersion,
   DescribeClusterOperation, ListClusterOperations: added, with the
   CurrentVersion check and AWS's "only grow" rules.
+* No UpdateSecurity: added for ClientAuthentication (the modes only; the
+  CurrentVersion check, ACTIVE required, at least one mode left enabled).
+  ``community.aws.msk_cluster`` cannot enable IAM and unauthenticated TLS
+  together at creation, so the msk role reconciles authentication with it.
 * Native topic APIs (CreateTopic, DescribeTopic, DescribeTopicPartitions,
   ListTopics, UpdateTopic, DeleteTopic) missing: added (cluster ACTIVE,
   provisioned, Kafka >= 3.6.0; partitions only grow; state model
@@ -956,6 +960,29 @@ def update_cluster_kafka_version(self: KafkaResponse) -> ActionResult:
     return _start_operation(backend, cluster, p, "UPDATE_CLUSTER_KAFKA_VERSION", source, {"KafkaVersion": target})
 
 
+def update_security(self: KafkaResponse) -> ActionResult:
+    backend, cluster, p = _updatable(self)
+    if p.get("ClientAuthentication") is None and p.get("EncryptionInfo") is None:
+        raise _bad("Specify ClientAuthentication or EncryptionInfo.")
+    source = {"ClientAuthentication": copy.deepcopy(cluster.prov.get("ClientAuthentication"))}
+    target = {}
+    if p.get("ClientAuthentication") is not None:
+        # AWS merges the modes given into the current ones.
+        merged = copy.deepcopy(cluster.prov.get("ClientAuthentication") or {})
+        for key, value in p["ClientAuthentication"].items():
+            if key == "Sasl":
+                merged.setdefault("Sasl", {}).update(copy.deepcopy(value))
+            else:
+                merged[key] = copy.deepcopy(value)
+        auth = _normalise_auth(merged)
+        if not (auth["Sasl"]["Iam"]["Enabled"] or auth["Sasl"]["Scram"]["Enabled"]
+                or auth["Tls"]["Enabled"] or auth["Unauthenticated"]["Enabled"]):
+            raise _bad("At least one client authentication mode must remain enabled.")
+        cluster.prov["ClientAuthentication"] = auth
+        target["ClientAuthentication"] = copy.deepcopy(auth)
+    return _start_operation(backend, cluster, p, "UPDATE_SECURITY", source, target)
+
+
 def _operation_info(backend: KafkaBackend, op: dict[str, Any]) -> dict[str, Any]:
     info = copy.deepcopy(op)
     cluster = backend.clusters.get(op["ClusterArn"])
@@ -1122,6 +1149,7 @@ RESPONSE_METHODS = [
     update_cluster_kafka_version,
     describe_cluster_operation,
     list_cluster_operations,
+    update_security,
     create_topic,
     describe_topic,
     describe_topic_partitions,

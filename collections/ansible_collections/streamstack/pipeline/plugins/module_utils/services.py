@@ -72,6 +72,7 @@ class ServiceError(Exception):
 # Jars
 # --------------------------------------------------------------------------
 
+
 def find_pom(service, start=None):
     """Path of ``files/services/<service>/pom.xml``, searched upward from ``start``
     (default: this file's directory, then the working directory)."""
@@ -141,29 +142,51 @@ def resolve_jars(service, cache_root, pom=None, mvn="mvn", timeout=1800, progres
             return jar_dir
         scratch = jar_dir + ".partial"
         shutil.rmtree(scratch, ignore_errors=True)
-        cmd = [mvn, "-q", "-B", "-f", pom, "dependency:copy-dependencies",
-               "-DincludeScope=runtime", "-DoutputDirectory=" + scratch]
+        cmd = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            pom,
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            "-DoutputDirectory=" + scratch,
+        ]
         if progress:
             progress("resolving %s %s jars with Maven (cold: 15-60 s)" % (service, version))
         began = time.monotonic()
         try:
-            run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, timeout=timeout, check=False)
+            run = subprocess.run(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False
+            )
         except FileNotFoundError:
             raise ServiceError("Maven (%s) is not installed or not on PATH" % mvn)
         except subprocess.TimeoutExpired as exc:
-            raise ServiceError("mvn for %s %s took longer than %ss:\n%s"
-                               % (service, version, timeout, _last_lines(exc.output or "", 40)))
+            raise ServiceError(
+                "mvn for %s %s took longer than %ss:\n%s"
+                % (service, version, timeout, _last_lines(exc.output or "", 40))
+            )
         seconds = round(time.monotonic() - began, 1)
         jars = sorted(f for f in os.listdir(scratch) if f.endswith(".jar")) if os.path.isdir(scratch) else []
         if run.returncode != 0 or not jars:
             shutil.rmtree(scratch, ignore_errors=True)
-            raise ServiceError("mvn could not resolve %s %s (exit %s, %d jars); command: %s\n%s"
-                               % (service, version, run.returncode, len(jars), " ".join(cmd),
-                                  _last_lines(run.stdout, 40)))
+            raise ServiceError(
+                "mvn could not resolve %s %s (exit %s, %d jars); command: %s\n%s"
+                % (service, version, run.returncode, len(jars), " ".join(cmd), _last_lines(run.stdout, 40))
+            )
         with open(os.path.join(scratch, MARKER), "w", encoding="utf-8") as handle:
-            json.dump({"service": service, "version": version, "pom": pom, "pom_sha256": digest,
-                       "jars": len(jars), "seconds": seconds}, handle, indent=2)
+            json.dump(
+                {
+                    "service": service,
+                    "version": version,
+                    "pom": pom,
+                    "pom_sha256": digest,
+                    "jars": len(jars),
+                    "seconds": seconds,
+                },
+                handle,
+                indent=2,
+            )
         shutil.rmtree(jar_dir, ignore_errors=True)
         os.rename(scratch, jar_dir)
         if progress:
@@ -180,6 +203,7 @@ def _last_lines(text, count):
 # --------------------------------------------------------------------------
 # Supervision
 # --------------------------------------------------------------------------
+
 
 def free_port():
     """A TCP port free on 127.0.0.1 at the time of the call."""
@@ -219,8 +243,16 @@ def start_process(argv, log_path, pidfile, cwd=None, env=None):
     with open(log_path, "ab") as log:
         log.write(("\n==== %s start: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), " ".join(argv))).encode())
         log.flush()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=cwd, env=env, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
     start, _ = process_start_time(proc.pid)
     tmp = pidfile + ".tmp"
     with open(tmp, "w", encoding="ascii") as handle:
@@ -321,11 +353,12 @@ def wait_until(predicate, timeout, what, interval=0.5, alive=None, progress=None
             last_error = exc
         now = time.monotonic()
         if alive is not None and not alive():
-            raise ServiceError("process exited while waiting for %s%s"
-                               % (what, _log_hint(log_path)))
+            raise ServiceError("process exited while waiting for %s%s" % (what, _log_hint(log_path)))
         if now - began >= timeout:
-            raise ServiceError("timed out after %ds waiting for %s (last error: %s)%s"
-                               % (timeout, what, last_error, _log_hint(log_path)))
+            raise ServiceError(
+                "timed out after %ds waiting for %s (last error: %s)%s"
+                % (timeout, what, last_error, _log_hint(log_path))
+            )
         if progress and now - said >= 5:
             said = now
             progress("still waiting for %s: %.0f/%ds" % (what, now - began, timeout))
@@ -392,8 +425,9 @@ def _write_if_changed(path, text):
 
 
 def _properties(pairs):
-    return "".join("%s=%s\n" % (k, v) for k, v in pairs) if not isinstance(pairs, dict) else \
-        "".join("%s=%s\n" % (k, v) for k, v in pairs.items())
+    """Java properties text from a dict or a list of (key, value) pairs."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return "".join("%s=%s\n" % (key, value) for key, value in items)
 
 
 # log4j2 to stdout (which start_process sends to the service's log file).
@@ -406,13 +440,19 @@ appender.out.layout.pattern = %d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%c{1}] [%t] %m%n
 rootLogger.level = info
 rootLogger.appenderRef.out.ref = out
 """
-_QUIET = ("org.apache.zookeeper", "org.apache.helix", "org.reflections", "org.apache.kafka.clients",
-          "org.apache.pinot.spi.plugin", "org.glassfish", "org.apache.pinot.common.metrics")
+_QUIET = (
+    "org.apache.zookeeper",
+    "org.apache.helix",
+    "org.reflections",
+    "org.apache.kafka.clients",
+    "org.apache.pinot.spi.plugin",
+    "org.glassfish",
+    "org.apache.pinot.common.metrics",
+)
 
 
 def _log4j2(quiet=_QUIET):
-    extra = "".join("logger.q%d.name = %s\nlogger.q%d.level = warn\n" % (i, name, i)
-                    for i, name in enumerate(quiet))
+    extra = "".join("logger.q%d.name = %s\nlogger.q%d.level = warn\n" % (i, name, i) for i, name in enumerate(quiet))
     return LOG4J2 + extra
 
 
@@ -473,6 +513,7 @@ class _Base:
 # Kafka
 # --------------------------------------------------------------------------
 
+
 class KafkaService(_Base):
     """One Apache Kafka 4.1.1 node in KRaft mode, broker and controller
     combined, listening on 127.0.0.1 only.
@@ -484,8 +525,18 @@ class KafkaService(_Base):
     name = "kafka"
     main_class = "kafka.Kafka"
 
-    def __init__(self, state_dir, jar_dir, port, controller_port, heap="512m", node_id=1,
-                 java=None, progress=None, extra_properties=None):
+    def __init__(
+        self,
+        state_dir,
+        jar_dir,
+        port,
+        controller_port,
+        heap="512m",
+        node_id=1,
+        java=None,
+        progress=None,
+        extra_properties=None,
+    ):
         super().__init__(state_dir, jar_dir, java, progress)
         self.port = int(port)
         self.controller_port = int(controller_port)
@@ -539,14 +590,21 @@ class KafkaService(_Base):
 
     def configure(self):
         """Write conf/server.properties and conf/log4j2.properties; True if either changed."""
-        changed = _write_if_changed(self.config_path, "# written by streamstack services.py\n" + _properties(self.properties()))
+        changed = _write_if_changed(
+            self.config_path, "# written by streamstack services.py\n" + _properties(self.properties())
+        )
         changed |= _write_if_changed(self.path("conf", "log4j2.properties"), _log4j2())
         return changed
 
     def jvm_args(self):
-        return ["-Xmx" + self.heap, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
-                "-Dlog4j2.configurationFile=" + self.path("conf", "log4j2.properties"),
-                "-Dkafka.logs.dir=" + self.path("logs")]
+        return [
+            "-Xmx" + self.heap,
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            "-Dlog4j2.configurationFile=" + self.path("conf", "log4j2.properties"),
+            "-Dkafka.logs.dir=" + self.path("logs"),
+        ]
 
     def is_formatted(self):
         return os.path.isfile(self.path("data", "meta.properties"))
@@ -555,12 +613,34 @@ class KafkaService(_Base):
         """Format the storage once (StorageTool format --standalone); True if it ran."""
         if self.is_formatted():
             return False
-        cmd = [self.java] + self.jvm_args() + ["-cp", self.classpath(), "kafka.tools.StorageTool", "format",
-                                               "--standalone", "-t", self.cluster_id(), "-c", self.config_path]
-        run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             timeout=120, check=False, cwd=self.state_dir)
+        cmd = (
+            [self.java]
+            + self.jvm_args()
+            + [
+                "-cp",
+                self.classpath(),
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                self.cluster_id(),
+                "-c",
+                self.config_path,
+            ]
+        )
+        run = subprocess.run(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=self.state_dir,
+        )
         if run.returncode != 0:
-            raise ServiceError("kafka storage format failed (exit %d):\n%s" % (run.returncode, _last_lines(run.stdout, 30)))
+            raise ServiceError(
+                "kafka storage format failed (exit %d):\n%s" % (run.returncode, _last_lines(run.stdout, 30))
+            )
         self._say("formatted %s (cluster id %s)" % (self.path("data"), self.cluster_id()))
         return True
 
@@ -588,8 +668,14 @@ class KafkaService(_Base):
         if not self.is_running():
             self._launch("kafka", self.jvm_args(), self.main_class, [self.config_path])
             changed = True
-        self.ready_seconds = wait_until(self.is_ready, timeout, "Kafka metadata on %s" % self.bootstrap,
-                                        alive=self.is_running, progress=self.progress, log_path=self.log("kafka"))
+        self.ready_seconds = wait_until(
+            self.is_ready,
+            timeout,
+            "Kafka metadata on %s" % self.bootstrap,
+            alive=self.is_running,
+            progress=self.progress,
+            log_path=self.log("kafka"),
+        )
         return {"changed": changed, "seconds": round(self.ready_seconds, 1)}
 
     def stop(self, timeout=30):
@@ -600,8 +686,13 @@ class KafkaService(_Base):
         return stopped
 
     def status(self):
-        return {"running": self.is_running(), "pid": self.pid("kafka"), "bootstrap": self.bootstrap,
-                "formatted": self.is_formatted(), "rss_mb": self.rss_mb("kafka")}
+        return {
+            "running": self.is_running(),
+            "pid": self.pid("kafka"),
+            "bootstrap": self.bootstrap,
+            "formatted": self.is_formatted(),
+            "rss_mb": self.rss_mb("kafka"),
+        }
 
 
 # --------------------------------------------------------------------------
@@ -634,8 +725,9 @@ class PinotService(_Base):
     name = "pinot"
     PORT_KEYS = ("zookeeper", "controller", "broker", "server", "server_admin", "minion")
 
-    def __init__(self, state_dir, jar_dir, ports, cluster_name="StreamStack", heap="1g",
-                 zk_heap="256m", java=None, progress=None):
+    def __init__(
+        self, state_dir, jar_dir, ports, cluster_name="StreamStack", heap="1g", zk_heap="256m", java=None, progress=None
+    ):
         super().__init__(state_dir, jar_dir, java, progress)
         missing = [k for k in self.PORT_KEYS if k not in ports]
         if missing:
@@ -676,18 +768,20 @@ class PinotService(_Base):
 
     # configuration -----------------------------------------------------
     def zoo_cfg(self):
-        return _properties([
-            ("dataDir", self.path("zookeeper")),
-            ("clientPort", self.ports["zookeeper"]),
-            ("clientPortAddress", LOOPBACK),
-            ("tickTime", 2000),
-            ("maxSessionTimeout", 30000),
-            ("maxClientCnxns", 0),
-            ("admin.enableServer", "false"),
-            ("4lw.commands.whitelist", "ruok,srvr"),
-            ("autopurge.snapRetainCount", 3),
-            ("autopurge.purgeInterval", 1),
-        ])
+        return _properties(
+            [
+                ("dataDir", self.path("zookeeper")),
+                ("clientPort", self.ports["zookeeper"]),
+                ("clientPortAddress", LOOPBACK),
+                ("tickTime", 2000),
+                ("maxSessionTimeout", 30000),
+                ("maxClientCnxns", 0),
+                ("admin.enableServer", "false"),
+                ("4lw.commands.whitelist", "ruok,srvr"),
+                ("autopurge.snapRetainCount", 3),
+                ("autopurge.purgeInterval", 1),
+            ]
+        )
 
     def role_properties(self):
         """One properties dict per role (the files given to -bootstrapConfigPaths).
@@ -700,71 +794,93 @@ class PinotService(_Base):
         p, ids = self.ports, self.instance_ids()
         common = [("pinot.cluster.name", self.cluster_name), ("pinot.zk.server", self.zk_address)]
         return {
-            "controller": dict(common + [
-                ("pinot.service.role", "CONTROLLER"),
-                ("controller.helix.cluster.name", self.cluster_name),
-                ("controller.zk.str", self.zk_address),
-                ("controller.host", LOOPBACK),
-                ("controller.access.protocols", "http"),
-                ("controller.access.protocols.http.host", LOOPBACK),
-                ("controller.access.protocols.http.port", p["controller"]),
-                ("controller.vip.protocol", "http"),
-                ("controller.vip.host", LOOPBACK),
-                ("controller.vip.port", p["controller"]),
-                ("pinot.controller.instance.id", ids["controller"]),
-                ("controller.data.dir", self.path("controller", "data")),
-                ("controller.local.temp.dir", self.path("controller", "tmp")),
-                ("pinot.set.instance.id.to.hostname", "false"),
-            ]),
-            "broker": dict(common + [
-                ("pinot.service.role", "BROKER"),
-                ("pinot.broker.hostname", LOOPBACK),
-                ("pinot.broker.id", ids["broker"]),
-                ("pinot.broker.client.access.protocols", "http"),
-                ("pinot.broker.client.access.protocols.http.host", LOOPBACK),
-                ("pinot.broker.client.access.protocols.http.port", p["broker"]),
-                ("pinot.broker.delayShutdownTimeMs", 0),
-            ]),
-            "server": dict(common + [
-                ("pinot.service.role", "SERVER"),
-                ("pinot.server.netty.host", LOOPBACK),
-                ("pinot.server.netty.port", p["server"]),
-                ("pinot.server.instance.id", ids["server"]),
-                ("pinot.server.adminapi.access.protocols", "http"),
-                ("pinot.server.adminapi.access.protocols.http.host", LOOPBACK),
-                ("pinot.server.adminapi.access.protocols.http.port", p["server_admin"]),
-                ("pinot.server.grpc.enable", "false"),
-                ("pinot.server.instance.dataDir", self.path("server", "data")),
-                ("pinot.server.instance.segmentTarDir", self.path("server", "segmentTar")),
-                ("pinot.server.shutdown.enableQueryCheck", "false"),
-            ]),
-            "minion": dict(common + [
-                ("pinot.service.role", "MINION"),
-                ("pinot.minion.host", LOOPBACK),
-                ("pinot.minion.port", p["minion"]),
-                ("instanceId", ids["minion"]),
-                ("dataDir", self.path("minion", "data")),
-            ]),
+            "controller": dict(
+                common
+                + [
+                    ("pinot.service.role", "CONTROLLER"),
+                    ("controller.helix.cluster.name", self.cluster_name),
+                    ("controller.zk.str", self.zk_address),
+                    ("controller.host", LOOPBACK),
+                    ("controller.access.protocols", "http"),
+                    ("controller.access.protocols.http.host", LOOPBACK),
+                    ("controller.access.protocols.http.port", p["controller"]),
+                    ("controller.vip.protocol", "http"),
+                    ("controller.vip.host", LOOPBACK),
+                    ("controller.vip.port", p["controller"]),
+                    ("pinot.controller.instance.id", ids["controller"]),
+                    ("controller.data.dir", self.path("controller", "data")),
+                    ("controller.local.temp.dir", self.path("controller", "tmp")),
+                    ("pinot.set.instance.id.to.hostname", "false"),
+                ]
+            ),
+            "broker": dict(
+                common
+                + [
+                    ("pinot.service.role", "BROKER"),
+                    ("pinot.broker.hostname", LOOPBACK),
+                    ("pinot.broker.id", ids["broker"]),
+                    ("pinot.broker.client.access.protocols", "http"),
+                    ("pinot.broker.client.access.protocols.http.host", LOOPBACK),
+                    ("pinot.broker.client.access.protocols.http.port", p["broker"]),
+                    ("pinot.broker.delayShutdownTimeMs", 0),
+                ]
+            ),
+            "server": dict(
+                common
+                + [
+                    ("pinot.service.role", "SERVER"),
+                    ("pinot.server.netty.host", LOOPBACK),
+                    ("pinot.server.netty.port", p["server"]),
+                    ("pinot.server.instance.id", ids["server"]),
+                    ("pinot.server.adminapi.access.protocols", "http"),
+                    ("pinot.server.adminapi.access.protocols.http.host", LOOPBACK),
+                    ("pinot.server.adminapi.access.protocols.http.port", p["server_admin"]),
+                    ("pinot.server.grpc.enable", "false"),
+                    ("pinot.server.instance.dataDir", self.path("server", "data")),
+                    ("pinot.server.instance.segmentTarDir", self.path("server", "segmentTar")),
+                    ("pinot.server.shutdown.enableQueryCheck", "false"),
+                ]
+            ),
+            "minion": dict(
+                common
+                + [
+                    ("pinot.service.role", "MINION"),
+                    ("pinot.minion.host", LOOPBACK),
+                    ("pinot.minion.port", p["minion"]),
+                    ("instanceId", ids["minion"]),
+                    ("dataDir", self.path("minion", "data")),
+                ]
+            ),
         }
 
     def configure(self):
         """Write conf/zoo.cfg, conf/<role>.properties, conf/log4j2.properties; True if any changed."""
         changed = _write_if_changed(self.path("conf", "zoo.cfg"), self.zoo_cfg())
         for role, props in self.role_properties().items():
-            changed |= _write_if_changed(self.path("conf", "%s.properties" % role),
-                                         "# written by streamstack services.py\n" + _properties(props))
+            changed |= _write_if_changed(
+                self.path("conf", "%s.properties" % role), "# written by streamstack services.py\n" + _properties(props)
+            )
         changed |= _write_if_changed(self.path("conf", "log4j2.properties"), _log4j2())
         return changed
 
     def zk_jvm_args(self):
-        return ["-Xmx" + self.zk_heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
-                "-Dzookeeper.admin.enableServer=false",
-                "-Dlog4j2.configurationFile=" + self.path("conf", "log4j2.properties")]
+        return [
+            "-Xmx" + self.zk_heap,
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            "-Dzookeeper.admin.enableServer=false",
+            "-Dlog4j2.configurationFile=" + self.path("conf", "log4j2.properties"),
+        ]
 
     def pinot_jvm_args(self):
-        return ["-Xmx" + self.heap, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=200", "-Djava.awt.headless=true",
-                "-Dlog4j2.configurationFile=" + self.path("conf", "log4j2.properties"),
-                "-Djava.io.tmpdir=" + self.path("tmp")] + PINOT_ADD_OPENS
+        return [
+            "-Xmx" + self.heap,
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=200",
+            "-Djava.awt.headless=true",
+            "-Dlog4j2.configurationFile=" + self.path("conf", "log4j2.properties"),
+            "-Djava.io.tmpdir=" + self.path("tmp"),
+        ] + PINOT_ADD_OPENS
 
     # health ------------------------------------------------------------
     def zk_ready(self):
@@ -806,29 +922,61 @@ class PinotService(_Base):
         """Configure; start ZooKeeper and wait for ``imok``; start the Pinot JVM
         and wait until every role's /health is OK and all four instances are
         live. Returns ``{"changed": bool, "seconds": float}``."""
-        for sub in ("zookeeper", "controller/data", "controller/tmp", "server/data", "server/segmentTar",
-                    "minion/data", "tmp"):
+        for sub in (
+            "zookeeper",
+            "controller/data",
+            "controller/tmp",
+            "server/data",
+            "server/segmentTar",
+            "minion/data",
+            "tmp",
+        ):
             os.makedirs(self.path(sub), exist_ok=True)
         changed = self.configure()
         began = time.monotonic()
         if not is_running(self.pidfile("zookeeper")):
-            self._launch("zookeeper", self.zk_jvm_args(), "org.apache.zookeeper.server.ZooKeeperServerMain",
-                         [self.path("conf", "zoo.cfg")])
+            self._launch(
+                "zookeeper",
+                self.zk_jvm_args(),
+                "org.apache.zookeeper.server.ZooKeeperServerMain",
+                [self.path("conf", "zoo.cfg")],
+            )
             changed = True
-        wait_until(self.zk_ready, min(60, timeout), "ZooKeeper on %s" % self.zk_address,
-                   alive=lambda: is_running(self.pidfile("zookeeper")), progress=self.progress,
-                   log_path=self.log("zookeeper"))
+        wait_until(
+            self.zk_ready,
+            min(60, timeout),
+            "ZooKeeper on %s" % self.zk_address,
+            alive=lambda: is_running(self.pidfile("zookeeper")),
+            progress=self.progress,
+            log_path=self.log("zookeeper"),
+        )
         if not is_running(self.pidfile("pinot")):
             confs = [self.path("conf", "%s.properties" % r) for r in PINOT_ROLES]  # space-separated values
-            self._launch("pinot", self.pinot_jvm_args(), "org.apache.pinot.tools.admin.PinotAdministrator",
-                         ["StartServiceManager", "-zkAddress", self.zk_address, "-clusterName", self.cluster_name,
-                          "-bootstrapConfigPaths"] + confs)
+            self._launch(
+                "pinot",
+                self.pinot_jvm_args(),
+                "org.apache.pinot.tools.admin.PinotAdministrator",
+                [
+                    "StartServiceManager",
+                    "-zkAddress",
+                    self.zk_address,
+                    "-clusterName",
+                    self.cluster_name,
+                    "-bootstrapConfigPaths",
+                ]
+                + confs,
+            )
             changed = True
         remaining = max(10, timeout - (time.monotonic() - began))
-        wait_until(self.is_ready, remaining,
-                   "Pinot controller, broker, server and minion healthy and live in %s" % self.cluster_name,
-                   interval=1.0, alive=lambda: is_running(self.pidfile("pinot")), progress=self.progress,
-                   log_path=self.log("pinot"))
+        wait_until(
+            self.is_ready,
+            remaining,
+            "Pinot controller, broker, server and minion healthy and live in %s" % self.cluster_name,
+            interval=1.0,
+            alive=lambda: is_running(self.pidfile("pinot")),
+            progress=self.progress,
+            log_path=self.log("pinot"),
+        )
         self.ready_seconds = time.monotonic() - began
         return {"changed": changed, "seconds": round(self.ready_seconds, 1)}
 
@@ -841,6 +989,10 @@ class PinotService(_Base):
         return stopped
 
     def status(self):
-        return {"running": self.is_running(), "zookeeper_pid": self.pid("zookeeper"), "pinot_pid": self.pid("pinot"),
-                "health": self.role_health() if self.is_running() else {},
-                "rss_mb": {"zookeeper": self.rss_mb("zookeeper"), "pinot": self.rss_mb("pinot")}}
+        return {
+            "running": self.is_running(),
+            "zookeeper_pid": self.pid("zookeeper"),
+            "pinot_pid": self.pid("pinot"),
+            "health": self.role_health() if self.is_running() else {},
+            "rss_mb": {"zookeeper": self.rss_mb("zookeeper"), "pinot": self.rss_mb("pinot")},
+        }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Every Molecule scenario (molecule/*/molecule.yml) against ONE AWS emulator
+# (moto with the harness patches, tests/harness/emulator/serve.py), its state
+# reset before each scenario. Prints the time each scenario took; exits
+# non-zero if any failed. The emulator is stopped however this ends.
+# Usage: scripts/molecule_all.sh [scenario ...]    (default: all of them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PWD/.venv/bin:$PATH
+
+if [[ $# -gt 0 ]]; then
+  scenarios=("$@")
+else
+  scenarios=()
+  for file in molecule/*/molecule.yml; do
+    scenarios+=("$(basename "$(dirname "$file")")")
+  done
+fi
+
+work=$(mktemp -d)
+python tests/harness/emulator/serve.py --port 0 --url-file "$work/url" > "$work/emulator.log" 2>&1 &
+emulator=$!
+stop_emulator() {
+  kill "$emulator" 2>/dev/null || true
+  wait "$emulator" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap stop_emulator EXIT
+trap 'exit 130' INT TERM
+
+for _ in $(seq 1 100); do
+  [[ -s $work/url ]] && break
+  kill -0 "$emulator" 2>/dev/null || break
+  sleep 0.2
+done
+if [[ ! -s $work/url ]]; then
+  echo "molecule_all: the AWS emulator did not start; its log:" >&2
+  tail -20 "$work/emulator.log" >&2
+  exit 1
+fi
+url=$(cat "$work/url")
+echo "molecule_all: AWS emulator at $url (pid $emulator)"
+
+# The scenarios read the endpoint from here (molecule/shared/host_vars); the
+# credentials are fake, the emulator accepts any.
+export STREAMSTACK_AWS_ENDPOINT=$url
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+
+declare -A took result
+failed=0
+start_all=$SECONDS
+for scenario in "${scenarios[@]}"; do
+  echo "=== molecule: $scenario"
+  start=$SECONDS
+  if ! kill -0 "$emulator" 2>/dev/null; then
+    echo "molecule_all: the AWS emulator (pid $emulator) is gone; its log:" >&2
+    tail -20 "$work/emulator.log" >&2
+    exit 1
+  fi
+  # Each scenario starts from an empty AWS.
+  if curl -fsS -X POST "$url/moto-api/reset" > /dev/null && molecule test -s "$scenario"; then
+    result[$scenario]=passed
+  else
+    result[$scenario]=FAILED
+    failed=1
+  fi
+  took[$scenario]=$((SECONDS - start))
+  echo "=== molecule: $scenario ${result[$scenario]} in ${took[$scenario]} s"
+done
+
+if [[ $failed == 1 ]]; then
+  echo "molecule_all: last lines of the emulator's log:"
+  tail -15 "$work/emulator.log"
+fi
+echo "=== molecule timings (s):"
+for scenario in "${scenarios[@]}"; do
+  printf '  %-14s %5s  %s\n' "$scenario" "${took[$scenario]}" "${result[$scenario]}"
+done
+printf '  %-14s %5s\n' total $((SECONDS - start_all))
+exit $failed
