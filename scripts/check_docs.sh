@@ -3,6 +3,7 @@
 # DOCUMENTATION block is otherwise only found by users).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH=$PWD/.venv/bin:$PATH
 coll=collections/ansible_collections/streamstack/pipeline/plugins
 n=0
 for f in "$coll"/modules/*.py; do

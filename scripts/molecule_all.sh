@@ -20,13 +20,20 @@ fi
 work=$(mktemp -d)
 python tests/harness/emulator/serve.py --port 0 --url-file "$work/url" > "$work/emulator.log" 2>&1 &
 emulator=$!
+scenario_pid=
 stop_emulator() {
   kill "$emulator" 2>/dev/null || true
   wait "$emulator" 2>/dev/null || true
   rm -rf "$work"
 }
+# Interrupted: stop the running scenario (its own process group: molecule and
+# its ansible-playbook) first; the EXIT trap then stops the emulator.
+stop_scenario() {
+  [[ -n $scenario_pid ]] && kill -TERM -- "-$scenario_pid" 2>/dev/null
+  exit 130
+}
 trap stop_emulator EXIT
-trap 'exit 130' INT TERM
+trap stop_scenario INT TERM
 
 for _ in $(seq 1 100); do
   [[ -s $work/url ]] && break
@@ -53,12 +60,21 @@ for scenario in "${scenarios[@]}"; do
   echo "=== molecule: $scenario"
   start=$SECONDS
   if ! kill -0 "$emulator" 2>/dev/null; then
-    echo "molecule_all: the AWS emulator (pid $emulator) is gone; its log:" >&2
-    tail -20 "$work/emulator.log" >&2
-    exit 1
+    echo "molecule_all: the AWS emulator (pid $emulator) is gone; stopping here" >&2
+    failed=1
+    break
   fi
-  # Each scenario starts from an empty AWS.
-  if curl -fsS -X POST "$url/moto-api/reset" > /dev/null && molecule test -s "$scenario"; then
+  # Each scenario starts from an empty AWS. Molecule runs in the background
+  # (in its own session) so that a signal reaches the traps above at once.
+  status=0
+  curl -fsS -X POST "$url/moto-api/reset" > /dev/null || status=$?
+  if [[ $status == 0 ]]; then
+    setsid molecule test -s "$scenario" &
+    scenario_pid=$!
+    wait "$scenario_pid" || status=$?
+    scenario_pid=
+  fi
+  if [[ $status == 0 ]]; then
     result[$scenario]=passed
   else
     result[$scenario]=FAILED
@@ -69,12 +85,12 @@ for scenario in "${scenarios[@]}"; do
 done
 
 if [[ $failed == 1 ]]; then
-  echo "molecule_all: last lines of the emulator's log:"
-  tail -15 "$work/emulator.log"
+  echo "molecule_all: the emulator's last errors (an AWS call it could not serve shows here):"
+  grep -E 'Error|Exception|Traceback| 500 -' "$work/emulator.log" | tail -10 || echo "  none"
 fi
 echo "=== molecule timings (s):"
 for scenario in "${scenarios[@]}"; do
-  printf '  %-14s %5s  %s\n' "$scenario" "${took[$scenario]}" "${result[$scenario]}"
+  printf '  %-14s %5s  %s\n' "$scenario" "${took[$scenario]:--}" "${result[$scenario]:-not run}"
 done
 printf '  %-14s %5s\n' total $((SECONDS - start_all))
 exit $failed

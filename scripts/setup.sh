@@ -3,7 +3,8 @@
 #   .venv/ with the pinned Python packages (requirements.txt) and the pinned
 #   collections (collections/requirements.yml) from Ansible Galaxy, or, when
 #   Galaxy is unreachable, the identical versions bundled in the pip `ansible`
-#   package (checked, not assumed).
+#   package (checked, not assumed); .venv-flink/ with PyFlink and the Kafka
+#   connector jar (scripts/setup_flink.sh).
 # Idempotent: a second run with unchanged pins installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,4 +42,6 @@ else
 fi
 # Whatever the source, the versions Ansible will load must be the pinned ones.
 "$venv/bin/python" scripts/check_collections.py collections/requirements.yml
-echo "setup: done. Activate with: source .venv/bin/activate"
+# PyFlink lives in its own venv (its pins would drag the main toolchain down).
+bash scripts/setup_flink.sh
+echo "setup: done in ${SECONDS} s. Activate with: source .venv/bin/activate"

@@ -27,6 +27,12 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     aws_emulator.reset()
     extra = {"aws_endpoint_url": url, "stack_outputs_dir": str(tmp_path)}
 
+    # -- check mode on an empty account: a plan, nothing created ----------------
+    plan = run_playbook("deploy.yml", env_name, aws_env, extra, check=True)
+    assert_ok(plan, "deploy --check")
+    assert "would be created" in plan.output
+    assert leftovers(url, "streamstack", env_name) == []
+
     # -- deploy ---------------------------------------------------------------
     deploy = run_playbook("deploy.yml", env_name, aws_env, extra)
     assert_ok(deploy, "deploy")
@@ -73,6 +79,11 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert cluster["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]["Enabled"] is True
     assert cluster["ClientAuthentication"]["Sasl"]["Iam"]["Enabled"] is True
     assert cluster["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.8.x"
+    # The pipeline's topics, created through the MSK topic API with the target's sizing.
+    topics = {t["TopicName"]: t for t in kafka.list_topics(ClusterArn=cluster["ClusterArn"])["Topics"]}
+    assert set(topics) == {"events.raw", "events.processed", "events.dlq"}
+    assert topics["events.raw"]["PartitionCount"] == (2 if env_name == "poc" else 3)
+    assert {t["ReplicationFactor"] for t in topics.values()} == {brokers}
     assert len(resources["msk_configuration"]) == 1
     assert len(resources["log_group"]) == 1
 
@@ -107,6 +118,11 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     again = run_playbook("deploy.yml", env_name, aws_env, extra)
     assert_ok(again, "second deploy")
     assert again.changed == 0, f"second deploy changed: {again.changed_tasks()}"
+
+    # -- check mode after deploy: nothing to change --------------------------------
+    recheck = run_playbook("deploy.yml", env_name, aws_env, extra, check=True)
+    assert_ok(recheck, "deploy --check after deploy")
+    assert recheck.changed == 0, f"--check after deploy would change: {recheck.changed_tasks()}"
 
     # -- teardown refuses without the confirmation --------------------------------
     refused = run_playbook("teardown.yml", env_name, aws_env, extra)
