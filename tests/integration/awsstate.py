@@ -70,6 +70,21 @@ def tagged_resources(url, project, environment):
         tags = logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"]
         if all(tags.get(k) == v for k, v in want.items()):
             found["log_group"].append((group["logGroupName"], tags))
+    s3 = client("s3", url)
+    found["s3_bucket"] = []
+    for bucket in s3.list_buckets()["Buckets"]:
+        try:
+            tags = _tags(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"])
+        except s3.exceptions.ClientError:
+            tags = {}
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["s3_bucket"].append((bucket["Name"], tags))
+    msf = client("kinesisanalyticsv2", url)
+    found["flink_application"] = []
+    for app in msf.list_applications()["ApplicationSummaries"]:
+        tags = _tags(msf.list_tags_for_resource(ResourceARN=app["ApplicationARN"])["Tags"])
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["flink_application"].append((app["ApplicationName"], tags))
     return found
 
 

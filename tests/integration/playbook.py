@@ -1,5 +1,5 @@
 """Run ansible-playbook the way a user does, and read its recap."""
-import os
+import json
 import re
 import subprocess
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ class Run:
         return int(match.group(2))
 
     def changed_tasks(self):
-        """Names of the tasks that reported a change (for failure messages)."""
+        """Names of the tasks that reported a change, once per changed loop item."""
         tasks, current = [], None
         for line in self.output.splitlines():
             if line.startswith("TASK ["):
@@ -32,10 +32,13 @@ class Run:
         return tasks
 
 
-def run_playbook(playbook, inventory, env, extra=None, check=False, timeout=900):
+def run_playbook(playbook, inventory, env, extra=None, check=False, timeout=900, extra_json=None):
+    """extra: key=value strings; extra_json: a dict passed as one JSON -e (keeps types)."""
     cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", f"inventories/{inventory}"]
     for key, value in (extra or {}).items():
         cmd += ["-e", f"{key}={value}"]
+    if extra_json:
+        cmd += ["-e", json.dumps(extra_json)]
     if check:
         cmd += ["--check", "--diff"]
     proc = subprocess.run(cmd, cwd=ROOT, env={**env, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},

@@ -85,7 +85,33 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert topics["events.raw"]["PartitionCount"] == (2 if env_name == "poc" else 3)
     assert {t["ReplicationFactor"] for t in topics.values()} == {brokers}
     assert len(resources["msk_configuration"]) == 1
-    assert len(resources["log_group"]) == 1
+    assert {name for name, _ in resources["log_group"]} == {
+        f"/aws/msk/streamstack-{env_name}", f"/aws/kinesis-analytics/streamstack-{env_name}"}
+
+    # Managed Flink: running, the packaged code, its properties, a role and group of its own.
+    msf = client("kinesisanalyticsv2", url)
+    assert [name for name, _ in resources["flink_application"]] == [f"streamstack-{env_name}"]
+    app = msf.describe_application(ApplicationName=f"streamstack-{env_name}")["ApplicationDetail"]
+    assert app["ApplicationStatus"] == "RUNNING" and app["RuntimeEnvironment"] == "FLINK-2_2"
+    config = app["ApplicationConfigurationDescription"]
+    groups = {g["PropertyGroupId"]: g["PropertyMap"]
+              for g in config["EnvironmentPropertyDescriptions"]["PropertyGroupDescriptions"]}
+    assert groups["kinesis.analytics.flink.run.options"]["python"] == "main.py"
+    assert groups["streamstack.job"]["bootstrap.servers"] == outputs_tls(kafka, cluster["ClusterArn"])
+    assert groups["streamstack.job"]["topic.dead-letter"] == "events.dlq"
+    code_key = config["ApplicationCodeConfigurationDescription"]["CodeContentDescription"]["S3ApplicationCodeLocationDescription"]["FileKey"]
+    flink_sg = config["VpcConfigurationDescriptions"][0]["SecurityGroupIds"]
+    egress = ec2.describe_security_groups(GroupIds=flink_sg)["SecurityGroups"][0]["IpPermissionsEgress"]
+    assert [(p["FromPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]], p.get("IpRanges")) for p in egress] == [
+        (9094, group["SecurityGroups"], [])], "Flink may reach only the MSK brokers"
+    assert len(resources["s3_bucket"]) == 1
+    bucket = resources["s3_bucket"][0][0]
+    s3 = client("s3", url)
+    public = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(public.values()), public
+    assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    uploads = s3.list_object_versions(Bucket=bucket)["Versions"]
+    assert [v["Key"] for v in uploads] == [code_key]
 
     eks = client("eks", url)
     assert len(resources["eks_cluster"]) == 1
@@ -105,7 +131,12 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert nodegroup["capacityType"] == "ON_DEMAND"
     assert nodegroup["scalingConfig"] == {"minSize": nmin, "desiredSize": ndesired, "maxSize": nmax}
-    assert {r for r, _ in resources["iam_role"]} == {f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node"}
+    assert {r for r, _ in resources["iam_role"]} == {
+        f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node", f"streamstack-{env_name}-flink"}
+    iam = client("iam", url)
+    trust = iam.get_role(RoleName=f"streamstack-{env_name}-flink")["Role"]["AssumeRolePolicyDocument"]
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "kinesisanalytics.amazonaws.com"}]
+    assert iam.list_attached_role_policies(RoleName=f"streamstack-{env_name}-flink")["AttachedPolicies"] == []
 
     # The outputs file is what a user (or the next playbook) reads.
     outputs = json.loads((tmp_path / f"{env_name}.json").read_text())
@@ -118,6 +149,10 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     again = run_playbook("deploy.yml", env_name, aws_env, extra)
     assert_ok(again, "second deploy")
     assert again.changed == 0, f"second deploy changed: {again.changed_tasks()}"
+    # Nothing uploaded, nothing updated: the same object, the same application version.
+    assert [v["Key"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]] == [code_key]
+    assert msf.describe_application(ApplicationName=f"streamstack-{env_name}")["ApplicationDetail"][
+        "ApplicationVersionId"] == app["ApplicationVersionId"]
 
     # -- check mode after deploy: nothing to change --------------------------------
     recheck = run_playbook("deploy.yml", env_name, aws_env, extra, check=True)
@@ -131,6 +166,7 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
 
     # -- teardown, then again -----------------------------------------------------
     extra["teardown_confirm"] = env_name
+    extra["teardown_delete_code_bucket"] = env_name
     down = run_playbook("teardown.yml", env_name, aws_env, extra)
     assert_ok(down, "teardown")
     assert leftovers(url, "streamstack", env_name) == []
@@ -138,6 +174,10 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     down_again = run_playbook("teardown.yml", env_name, aws_env, extra)
     assert_ok(down_again, "second teardown")
     assert down_again.changed == 0, f"second teardown changed: {down_again.changed_tasks()}"
+
+
+def outputs_tls(kafka, cluster_arn):
+    return kafka.get_bootstrap_brokers(ClusterArn=cluster_arn)["BootstrapBrokerStringTls"]
 
 
 def _tag(resource, key):

@@ -39,3 +39,16 @@ def test_no_cidr_means_no_client_rule():
 def test_unknown_mode_is_an_error_naming_the_variable():
     with pytest.raises(AnsibleFilterError, match="msk_client_auth"):
         msk_ingress_rules({"mtls": True}, ["10.0.0.0/24"], "g")
+
+
+def test_egress_reaches_each_broker_group_on_one_port_only():
+    from ansible_collections.streamstack.pipeline.plugins.filter.msk import msk_egress_rules
+    rules = msk_egress_rules(["sg-1", "sg-2"], "9094")
+    assert [(r["group_id"], r["from_port"], r["to_port"]) for r in rules] == [("sg-1", 9094, 9094), ("sg-2", 9094, 9094)]
+    assert all("cidr_ip" not in r for r in rules)
+
+
+def test_egress_without_msk_is_an_error():
+    from ansible_collections.streamstack.pipeline.plugins.filter.msk import msk_egress_rules
+    with pytest.raises(AnsibleFilterError, match="msk role"):
+        msk_egress_rules([], 9094)

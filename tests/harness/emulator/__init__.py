@@ -36,6 +36,7 @@ STATE_MODELS = (
     "eks::nodegroup",
     "eks::addon",
     "ec2::nat_gateway",
+    "kinesisanalyticsv2::application",
 )
 
 

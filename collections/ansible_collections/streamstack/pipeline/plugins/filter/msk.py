@@ -30,6 +30,14 @@ def msk_ingress_rules(client_auth, client_cidrs, self_group_name):
     return rules
 
 
+def msk_egress_rules(broker_group_ids, port, description="Kafka (MSK)"):
+    """Egress rules for amazon.aws.ec2_security_group: TCP `port` to each broker group, nothing else."""
+    if not broker_group_ids:
+        raise AnsibleFilterError("msk_egress_rules: no MSK security group given; run the msk role first")
+    return [{"proto": "tcp", "from_port": int(port), "to_port": int(port), "group_id": group_id,
+             "rule_desc": description} for group_id in broker_group_ids]
+
+
 class FilterModule:
     def filters(self):
-        return {"msk_ingress_rules": msk_ingress_rules}
+        return {"msk_ingress_rules": msk_ingress_rules, "msk_egress_rules": msk_egress_rules}

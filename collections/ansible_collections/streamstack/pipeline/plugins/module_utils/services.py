@@ -575,6 +575,9 @@ class KafkaService(_Base):
             "controller.listener.names": "CONTROLLER",
             "controller.quorum.bootstrap.servers": "%s:%d" % (LOOPBACK, self.controller_port),
             "log.dirs": self.path("data"),
+            # As on MSK (the msk role's configuration): topics exist because
+            # the topics role made them, never because a client asked for one.
+            "auto.create.topics.enable": "false",
             "num.partitions": 1,
             "default.replication.factor": 1,
             "min.insync.replicas": 1,

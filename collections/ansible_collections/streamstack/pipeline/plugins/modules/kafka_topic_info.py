@@ -48,43 +48,6 @@ options:
     description: Fail when RV(mismatches) is not empty.
     type: bool
     default: true
-  bootstrap_servers:
-    description:
-      - Brokers to connect to, C(host:port), as a list or a comma-separated string.
-      - Exactly one of O(bootstrap_servers) and O(cluster_arn) is required.
-    type: list
-    elements: str
-  security_protocol:
-    description: Protocol to the brokers (O(bootstrap_servers) only).
-    type: str
-    choices: [PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL]
-    default: PLAINTEXT
-  sasl_mechanism:
-    description: SASL mechanism; required with C(SASL_SSL) and C(SASL_PLAINTEXT).
-    type: str
-    choices: [PLAIN, SCRAM-SHA-256, SCRAM-SHA-512]
-  sasl_username:
-    description: SASL user name.
-    type: str
-  sasl_password:
-    description: SASL password.
-    type: str
-  ssl_ca_location:
-    description: CA certificate file (PEM) to verify the brokers; the system store when not given.
-    type: path
-  ssl_certificate_location:
-    description: Client certificate file (PEM) for mutual TLS.
-    type: path
-  ssl_key_location:
-    description: Client private key file (PEM) for mutual TLS.
-    type: path
-  ssl_key_password:
-    description: Password of O(ssl_key_location), if it is encrypted.
-    type: str
-  request_timeout:
-    description: Seconds to wait for the brokers to answer each request (and to connect).
-    type: int
-    default: 30
   cluster_arn:
     description:
       - ARN of a provisioned MSK cluster, read through MSK's topic API with the AWS options
@@ -96,6 +59,7 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
+  - streamstack.pipeline.kafka
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
