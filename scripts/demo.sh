@@ -19,4 +19,6 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_
 ansible-playbook deploy.yml -i inventories/poc -e aws_endpoint_url="$url" -e stack_outputs_dir="$PWD/outputs"
 echo "demo: outputs in outputs/poc.json:"
 cat outputs/poc.json
-[[ ${KEEP_EMULATOR:-0} == 1 ]] && echo "demo: emulator left running at $url (kill $pid to stop it)"
+if [[ ${KEEP_EMULATOR:-0} == 1 ]]; then
+  echo "demo: emulator left running at $url (kill $pid to stop it)"
+fi
