@@ -5,6 +5,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 _RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -48,3 +51,40 @@ def run_playbook(playbook, inventory, env, extra=None, check=False, timeout=900,
 
 def assert_ok(run, what):
     assert run.rc == 0, f"{what} failed (rc={run.rc}):\n{run.output[-5000:]}"
+
+
+def run_play(tmp_path, env, tasks, *, name, module_defaults=None, play_vars=None, timeout=300):
+    """Run one play of `tasks` on localhost with the JSON callback.
+
+    Returns (rc, {task name: that task's result}, raw output)."""
+    play = {
+        "name": name,
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": str(ROOT / ".venv" / "bin" / "python"), **(play_vars or {})},
+        "tasks": tasks,
+    }
+    if module_defaults:
+        play["module_defaults"] = module_defaults
+    path = tmp_path / f"{name}.yml"
+    path.write_text(yaml.safe_dump([play], sort_keys=False))
+    run_env = {**env, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.json",
+               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_PIPELINING": "1"}
+    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), str(path)], cwd=ROOT, env=run_env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        pytest.fail(f"ansible-playbook gave no JSON (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    results = {}
+    for play_data in data.get("plays", []):
+        for task in play_data.get("tasks", []):
+            results[task["task"]["name"]] = task["hosts"].get("localhost", {})
+    return proc.returncode, results, proc.stdout + proc.stderr
+
+
+def failures(results):
+    """The failed tasks of a run_play result, one line each."""
+    return "\n".join(f"  {name}: {r.get('msg')}" for name, r in results.items()
+                     if r.get("failed") and not r.get("ignore_errors")) or "(none)"

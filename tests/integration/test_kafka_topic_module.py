@@ -34,6 +34,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from integration.playbook import failures, run_play
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = VENV_BIN / "python"
@@ -74,39 +76,6 @@ PROBE = textwrap.dedent(
 
 
 # ----------------------------------------------------------------- helpers
-def run_play(tmp_path: Path, env: dict, tasks: list, *, name: str, module_defaults=None, timeout=120):
-    """Run one play on localhost; return (rc, {task name: result}, raw output)."""
-    play = {
-        "name": name,
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": str(PYTHON)},
-        "tasks": tasks,
-    }
-    if module_defaults:
-        play["module_defaults"] = module_defaults
-    path = tmp_path / f"{name}.yml"
-    path.write_text(yaml.safe_dump([play], sort_keys=False))
-    run_env = {**env, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.json",
-               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-               "ANSIBLE_PIPELINING": "1"}
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), str(path)], cwd=ROOT, env=run_env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        pytest.fail(f"ansible-playbook gave no JSON (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    results = {}
-    for play_data in data.get("plays", []):
-        for task in play_data.get("tasks", []):
-            results[task["task"]["name"]] = task["hosts"].get("localhost", {})
-    return proc.returncode, results, proc.stdout + proc.stderr
-
-
-def failures(results: dict) -> str:
-    return "\n".join(f"  {name}: {r.get('msg')}" for name, r in results.items()
-                     if r.get("failed") and not r.get("ignore_errors")) or "(none)"
 
 
 def probe_task(kind: str, target: str, topic: str, register: str) -> dict:
