@@ -275,7 +275,6 @@ def test_msk_describe_missing_topic_is_absent():
 
 
 # ------------------------------------------- Kafka client settings (no broker)
-@pytest.mark.skipif(not ka.HAS_CONFLUENT_KAFKA, reason="confluent-kafka not installed")
 @pytest.mark.parametrize("protocol, extra, expected", [
     ("PLAINTEXT", {"ssl_ca_location": "/ca.pem"}, {}),
     ("SSL", {"ssl_ca_location": "/ca.pem", "ssl_certificate_location": "/c.pem", "ssl_key_location": "/k.pem"},
