@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The project's test command (README): every stage timed, so growth is visible.
-# Usage: scripts/test.sh [stage ...]   stages: lint unit harness integration molecule
+# Usage: scripts/test.sh [stage ...]   stages: lint unit harness local integration molecule
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PWD/.venv/bin:$PATH
 export ANSIBLE_CONFIG=$PWD/ansible.cfg
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit harness integration molecule)
+[[ ${#stages[@]} -gt 0 ]] || stages=(lint unit harness local integration molecule)
 
 declare -A took
 run_stage() {
@@ -26,6 +26,8 @@ for stage in "${stages[@]}"; do
       run_stage ansible-doc bash scripts/check_docs.sh ;;
     unit)        run_stage unit pytest -q -p no:cacheprovider tests/unit ;;
     harness)     run_stage harness pytest -q -p no:cacheprovider tests/harness ;;
+    # The README's first command, end to end on this machine (prints its own steps).
+    local)       run_stage local pytest -q -s -p no:cacheprovider tests/local ;;
     integration) run_stage integration pytest -q -p no:cacheprovider tests/integration ;;
     molecule)    run_stage molecule bash scripts/molecule_all.sh ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;

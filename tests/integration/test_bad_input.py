@@ -148,7 +148,7 @@ def test_bad_value_stops_deploy_before_any_aws_role(runs, name):
 
 def test_no_inventory_says_choose_one(runs):
     rc, output = runs["no_inventory"].result()
-    assert_stopped_in_preflight(rc, output, "stack_environment", "choose an inventory: -i inventories/poc")
+    assert_stopped_in_preflight(rc, output, "stack_environment", "choose an inventory: -i inventories/local")
 
 
 @pytest.mark.parametrize("name", ["poc_passes", "staging_passes"])

@@ -59,6 +59,8 @@ SETTINGS = {
     "sink.transactional-id-prefix": ("", "required for exactly-once; unique per application"),
     "checkpoint.interval.ms": ("10000", "local runs only (MSF sets checkpointing in its own configuration)"),
     "local.rest.port": ("", "local runs only: serve the Flink REST API/web UI on this 127.0.0.1 port"),
+    "local.savepoint.path": ("", "local runs only: start from this savepoint (written by stop-with-savepoint)"),
+    "local.savepoint.dir": ("", "local runs only: default directory for savepoints and checkpoints"),
 }
 # Any further key "kafka.<name>" is passed to both Kafka clients as property <name>
 # (e.g. kafka.ssl.truststore.location, kafka.client.dns.lookup).
@@ -388,6 +390,13 @@ def build(settings, on_msf, job_dir):
             config.set("rest.address", "127.0.0.1")
             config.set("rest.bind-port", settings["local.rest.port"])
             config.set("rest.port", settings["local.rest.port"])
+        if settings.get("local.savepoint.dir"):
+            base = "file://" + os.path.abspath(settings["local.savepoint.dir"])
+            config.set("execution.checkpointing.savepoint-dir", base + "/savepoints")
+            config.set("execution.checkpointing.dir", base + "/checkpoints")
+        if settings.get("local.savepoint.path"):
+            # Resume exactly where a stop-with-savepoint left off: no record twice.
+            config.set("execution.state-recovery.path", settings["local.savepoint.path"])
     for statement in ddl(settings) + [PARSED_VIEW, CLASSIFIED_VIEW]:
         LOG.info("executing:\n%s", redact(statement))
         table_env.execute_sql(statement)

@@ -58,6 +58,13 @@ __all__ = [
     "tcp_open",
     "KafkaService",
     "PinotService",
+    "FlinkJobService",
+    "http_json",
+    "java_version",
+    "port_free",
+    "free_disk_gb",
+    "memory_available_gb",
+    "service_running",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -477,6 +484,30 @@ class _Base:
     def log(self, proc):
         return self.path("logs", "%s.log" % proc)
 
+    def config_files(self):
+        """{path: text} of the service's configuration files (subclasses)."""
+        return {}
+
+    def pending_config(self):
+        """Configuration files whose content on disk differs from what this object would write."""
+        pending = []
+        for path, text in self.config_files().items():
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    if handle.read() == text:
+                        continue
+            except OSError:
+                pass
+            pending.append(path)
+        return pending
+
+    def configure(self):
+        """Write the configuration files; True if any changed."""
+        changed = False
+        for path, text in self.config_files().items():
+            changed |= _write_if_changed(path, text)
+        return changed
+
     def classpath(self):
         if not os.path.isdir(self.jar_dir):
             raise ServiceError("jar directory %s does not exist: run resolve_jars first" % self.jar_dir)
@@ -591,13 +622,12 @@ class KafkaService(_Base):
         props.update(self.extra_properties)
         return props
 
-    def configure(self):
-        """Write conf/server.properties and conf/log4j2.properties; True if either changed."""
-        changed = _write_if_changed(
-            self.config_path, "# written by streamstack services.py\n" + _properties(self.properties())
-        )
-        changed |= _write_if_changed(self.path("conf", "log4j2.properties"), _log4j2())
-        return changed
+    def config_files(self):
+        """{path: text} of conf/server.properties and conf/log4j2.properties."""
+        return {
+            self.config_path: "# written by streamstack services.py\n" + _properties(self.properties()),
+            self.path("conf", "log4j2.properties"): _log4j2(),
+        }
 
     def jvm_args(self):
         return [
@@ -662,15 +692,17 @@ class KafkaService(_Base):
         metadata = client.list_topics(timeout=timeout)
         return bool(metadata.brokers)
 
-    def start(self, timeout=90):
-        """Configure, format once, start if not running, wait until ready.
-        Returns ``{"changed": bool, "seconds": float}``."""
+    def start(self, timeout=90, wait=True):
+        """Configure, format once, start if not running, wait until ready
+        (unless ``wait`` is false). Returns ``{"changed": bool, "seconds": float}``."""
         os.makedirs(self.path("data"), exist_ok=True)
         changed = self.configure()
         changed |= self.format()
         if not self.is_running():
             self._launch("kafka", self.jvm_args(), self.main_class, [self.config_path])
             changed = True
+        if not wait:
+            return {"changed": changed, "seconds": None}
         self.ready_seconds = wait_until(
             self.is_ready,
             timeout,
@@ -856,15 +888,15 @@ class PinotService(_Base):
             ),
         }
 
-    def configure(self):
-        """Write conf/zoo.cfg, conf/<role>.properties, conf/log4j2.properties; True if any changed."""
-        changed = _write_if_changed(self.path("conf", "zoo.cfg"), self.zoo_cfg())
+    def config_files(self):
+        """{path: text} of conf/zoo.cfg, conf/<role>.properties and conf/log4j2.properties."""
+        files = {self.path("conf", "zoo.cfg"): self.zoo_cfg()}
         for role, props in self.role_properties().items():
-            changed |= _write_if_changed(
-                self.path("conf", "%s.properties" % role), "# written by streamstack services.py\n" + _properties(props)
+            files[self.path("conf", "%s.properties" % role)] = "# written by streamstack services.py\n" + _properties(
+                props
             )
-        changed |= _write_if_changed(self.path("conf", "log4j2.properties"), _log4j2())
-        return changed
+        files[self.path("conf", "log4j2.properties")] = _log4j2()
+        return files
 
     def zk_jvm_args(self):
         return [
@@ -921,10 +953,10 @@ class PinotService(_Base):
         return is_running(self.pidfile("zookeeper")) and is_running(self.pidfile("pinot"))
 
     # lifecycle ---------------------------------------------------------
-    def start(self, timeout=180):
+    def start(self, timeout=180, wait=True):
         """Configure; start ZooKeeper and wait for ``imok``; start the Pinot JVM
-        and wait until every role's /health is OK and all four instances are
-        live. Returns ``{"changed": bool, "seconds": float}``."""
+        and (unless ``wait`` is false) wait until every role's /health is OK
+        and all four instances are live. Returns ``{"changed": bool, "seconds": float}``."""
         for sub in (
             "zookeeper",
             "controller/data",
@@ -970,6 +1002,8 @@ class PinotService(_Base):
                 + confs,
             )
             changed = True
+        if not wait:
+            return {"changed": changed, "seconds": None}
         remaining = max(10, timeout - (time.monotonic() - began))
         wait_until(
             self.is_ready,
@@ -999,3 +1033,339 @@ class PinotService(_Base):
             "health": self.role_health() if self.is_running() else {},
             "rss_mb": {"zookeeper": self.rss_mb("zookeeper"), "pinot": self.rss_mb("pinot")},
         }
+
+
+# --------------------------------------------------------------------------
+# Flink (the packaged job on a PyFlink MiniCluster)
+# --------------------------------------------------------------------------
+
+FLINK_TERMINAL = ("FINISHED", "CANCELED", "FAILED")
+
+
+def http_json(method, url, body=None, timeout=5.0):
+    """(status, decoded JSON or None) of a request with an optional JSON body; status 0 when nothing answers."""
+    data = json.dumps(body).encode("utf-8") if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            status, text = resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, exc.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError):
+        return 0, None
+    try:
+        return status, json.loads(text) if text else None
+    except ValueError:
+        return status, None
+
+
+class FlinkJobService(_Base):
+    """The job of ``files/flink`` run the way the local profile runs it: the
+    MSF zip (the same bytes Managed Flink runs) unpacked under ``state_dir/app``,
+    its ``main.py`` started with the PyFlink interpreter (a MiniCluster in one
+    JVM that serves the REST API on 127.0.0.1:``rest_port``), configured by a
+    property-group file like the one MSF writes.
+
+    A stop takes a savepoint (``POST /jobs/<id>/stop``) and the next start
+    resumes from it, so a stop and a start neither lose nor repeat a record.
+    A changed zip or changed properties restart the job the same way.
+    """
+
+    name = "flink"
+    PROPERTY_GROUP = "streamstack.job"
+
+    def __init__(self, state_dir, python, job_zip, properties, rest_port, job_name=None, java=None, progress=None):
+        super().__init__(state_dir, state_dir, java, progress)
+        self.java_given = bool(java)
+        self.python = os.path.abspath(python)
+        self.job_zip = os.path.abspath(job_zip)
+        self.properties = {str(k): str(v) for k, v in (properties or {}).items()}
+        self.rest_port = int(rest_port)
+        self.job_name = job_name
+
+    @property
+    def rest_url(self):
+        return "http://%s:%d" % (LOOPBACK, self.rest_port)
+
+    @property
+    def record_path(self):
+        return self.path("run", "flink.json")
+
+    @property
+    def savepoint_record(self):
+        return self.path("savepoints", "latest.json")
+
+    def fingerprint(self):
+        """What the running job was started from: the zip's digest and the properties."""
+        if not os.path.isfile(self.job_zip):
+            raise ServiceError("job package %s does not exist: build it with files/flink/package.py" % self.job_zip)
+        return hashlib.sha256(
+            _sha256(self.job_zip).encode() + json.dumps(self.properties, sort_keys=True).encode()
+        ).hexdigest()
+
+    def record(self):
+        try:
+            with open(self.record_path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {}
+
+    def pending_config(self):
+        """['job'] when the running job was started from another zip or other properties."""
+        return [] if self.record().get("fingerprint") == self.fingerprint() else ["job"]
+
+    # REST --------------------------------------------------------------
+    def jobs(self):
+        """``/jobs/overview`` entries (empty when the REST API does not answer)."""
+        status, body = http_json("GET", self.rest_url + "/jobs/overview", timeout=3)
+        return (body or {}).get("jobs", []) if status == 200 else []
+
+    def current_job(self):
+        """The newest job that is not finished (optionally: named ``job_name``), or None."""
+        jobs = [
+            j
+            for j in self.jobs()
+            if j.get("state") not in FLINK_TERMINAL and (not self.job_name or j.get("name") == self.job_name)
+        ]
+        return max(jobs, key=lambda j: j.get("start-time", 0)) if jobs else None
+
+    def is_running(self):
+        return is_running(self.pidfile("flink"))
+
+    def is_ready(self):
+        """The job is RUNNING and so is every one of its tasks (a job shows RUNNING before its tasks do)."""
+        job = self.current_job()
+        if not job or job.get("state") != "RUNNING":
+            return False
+        tasks = job.get("tasks") or {}
+        return tasks.get("total", 0) > 0 and tasks.get("running") == tasks.get("total")
+
+    # lifecycle ---------------------------------------------------------
+    def _unpack(self):
+        digest = _sha256(self.job_zip)
+        app_dir = self.path("app", digest[:16])
+        if not os.path.isfile(os.path.join(app_dir, "main.py")):
+            import zipfile  # pylint: disable=import-outside-toplevel
+
+            scratch = app_dir + ".partial"
+            shutil.rmtree(scratch, ignore_errors=True)
+            with zipfile.ZipFile(self.job_zip) as archive:
+                archive.extractall(scratch)
+            if not os.path.isfile(os.path.join(scratch, "main.py")):
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise ServiceError("%s has no main.py at its root: not a streamstack job package" % self.job_zip)
+            shutil.rmtree(app_dir, ignore_errors=True)
+            os.rename(scratch, app_dir)
+        # Only the current package is kept.
+        for old in os.listdir(self.path("app")):
+            if old != os.path.basename(app_dir):
+                shutil.rmtree(self.path("app", old), ignore_errors=True)
+        return app_dir
+
+    def latest_savepoint(self):
+        """Location of the savepoint the last stop took, if it still exists."""
+        try:
+            with open(self.savepoint_record, encoding="utf-8") as handle:
+                location = json.load(handle).get("location") or ""
+        except (OSError, ValueError):
+            return None
+        local = location[len("file:") :] if location.startswith("file:") else location
+        return location if local and os.path.exists(local) else None
+
+    def start(self, timeout=180, wait=True):
+        """Start the job unless it runs from the same package and properties;
+        restart it (savepoint first) when either changed. Returns
+        ``{"changed", "seconds", "restored_from"}``."""
+        for sub in ("run", "logs", "conf", "app", "savepoints"):
+            os.makedirs(self.path(sub), exist_ok=True)
+        if not os.access(self.python, os.X_OK):
+            raise ServiceError("%s is not an executable Python: run scripts/setup.sh (it builds .venv-flink)" % self.python)
+        fingerprint = self.fingerprint()
+        changed, restored = False, None
+        if self.is_running() and self.record().get("fingerprint") != fingerprint:
+            self._say("package or properties changed: stopping with a savepoint to restart")
+            self.stop()
+        if not self.is_running():
+            app_dir = self._unpack()
+            restored = self.latest_savepoint()
+            props = dict(self.properties)
+            props["local.rest.port"] = str(self.rest_port)
+            props["local.savepoint.dir"] = self.path("savepoints")
+            if restored:
+                props["local.savepoint.path"] = restored
+            conf = self.path("conf", "application_properties.json")
+            _write_if_changed(conf, json.dumps([{"PropertyGroupId": self.PROPERTY_GROUP, "PropertyMap": props}], indent=2))
+            env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMSTACK_") and k != "PYTHONPATH"}
+            if self.java_given:  # PyFlink starts its JVM from JAVA_HOME
+                env["JAVA_HOME"] = os.path.dirname(os.path.dirname(os.path.realpath(self.java)))
+            env.update(
+                STREAMSTACK_FLINK_PROPERTIES=conf,
+                FLINK_LOG_DIR=self.path("logs"),
+                PYTHONUNBUFFERED="1",
+            )
+            pid = start_process(
+                [self.python, os.path.join(app_dir, "main.py")], self.log("flink"), self.pidfile("flink"), cwd=app_dir, env=env
+            )
+            _write_if_changed(
+                self.record_path,
+                json.dumps({"fingerprint": fingerprint, "app_dir": app_dir, "restored_from": restored, "pid": pid}),
+            )
+            self._say("started job (pid %d)%s, log %s" % (pid, " from " + restored if restored else "", self.log("flink")))
+            changed = True
+        seconds = None
+        if wait:
+            seconds = self.wait_ready(timeout)
+        return {"changed": changed, "seconds": seconds, "restored_from": restored}
+
+    def wait_ready(self, timeout=180):
+        seconds = wait_until(
+            self.is_ready,
+            timeout,
+            "Flink job RUNNING with all tasks running (REST %s)" % self.rest_url,
+            interval=1.0,
+            alive=self.is_running,
+            progress=self.progress,
+            log_path=self.log("flink"),
+        )
+        self.savepoint_used()
+        return round(seconds, 1)
+
+    def savepoint_used(self):
+        """Once a job restored from the last savepoint runs, that savepoint is history:
+        a crash afterwards resumes from the offsets committed at checkpoints."""
+        restored = self.record().get("restored_from")
+        if restored and os.path.isfile(self.savepoint_record) and self.is_ready():
+            os.replace(self.savepoint_record, self.path("savepoints", "restored.json"))
+
+    def savepoint_stop(self, timeout=60):
+        """Stop the current job with a savepoint; its location, or None when there was no job."""
+        job = self.current_job()
+        if not job or job.get("state") != "RUNNING":
+            return None
+        target = self.path("savepoints")
+        status, body = http_json(
+            "POST", "%s/jobs/%s/stop" % (self.rest_url, job["jid"]), {"targetDirectory": target, "drain": False}
+        )
+        if status != 202 or not body or "request-id" not in body:
+            raise ServiceError("stop-with-savepoint of job %s refused (HTTP %s): %s" % (job["jid"], status, body))
+        url = "%s/jobs/%s/savepoints/%s" % (self.rest_url, job["jid"], body["request-id"])
+        result = {}
+
+        def done():
+            _, answer = http_json("GET", url)
+            if answer and (answer.get("status") or {}).get("id") == "COMPLETED":
+                result.update(answer.get("operation") or {})
+                return True
+            return False
+
+        wait_until(done, timeout, "savepoint of job %s" % job["jid"], alive=self.is_running, progress=self.progress)
+        if result.get("failure-cause"):
+            raise ServiceError("savepoint of job %s failed: %s" % (job["jid"], result["failure-cause"]))
+        location = result.get("location")
+        _write_if_changed(
+            self.savepoint_record, json.dumps({"location": location, "job": job["jid"], "at": time.time()})
+        )
+        keep = os.path.basename((location or "").rstrip("/"))
+        for old in os.listdir(target):
+            if old.startswith("savepoint-") and old != keep:
+                shutil.rmtree(os.path.join(target, old), ignore_errors=True)
+        self._say("savepoint %s" % location)
+        return location
+
+    def stop(self, timeout=60, savepoint=True):
+        """Savepoint and stop the job, then the process; True if it was running."""
+        if not self.is_running():
+            stop(self.pidfile("flink"))
+            return False
+        if savepoint:
+            try:
+                self.savepoint_stop(timeout)
+            except ServiceError as exc:
+                self._say("no savepoint (%s): the next start resumes from committed offsets" % exc)
+            # main.py returns once its job has finished.
+            with contextlib.suppress(ServiceError):
+                wait_until(lambda: not self.is_running(), 20, "the job's process to exit", progress=self.progress)
+        stop(self.pidfile("flink"), 30)
+        self._say("stopped")
+        return True
+
+    def status(self):
+        job = self.current_job() if self.is_running() else None
+        return {
+            "running": self.is_running(),
+            "pid": self.pid("flink"),
+            "rest_url": self.rest_url,
+            "job": job,
+            "ready": bool(job) and self.is_ready(),
+            "rss_mb": self.rss_mb("flink"),
+            "savepoint": self.latest_savepoint(),
+        }
+
+
+# --------------------------------------------------------------------------
+# The machine: what the local profile needs before it starts anything
+# --------------------------------------------------------------------------
+
+
+def java_version(java=None):
+    """``(major, first line of java -version)`` of ``java`` (default: JAVA_HOME, then PATH)."""
+    java = _java(java)
+    try:
+        run = subprocess.run([java, "-version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ServiceError("cannot run %s -version: %s" % (java, exc))
+    text = run.stdout.strip()
+    first = text.splitlines()[0] if text else ""
+    import re  # pylint: disable=import-outside-toplevel
+
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', first)
+    if run.returncode != 0 or not match:
+        raise ServiceError("%s -version did not report a version (exit %s): %s" % (java, run.returncode, first or "no output"))
+    major = int(match.group(1))
+    if major == 1 and match.group(2):  # 1.8 -> 8
+        major = int(match.group(2))
+    return major, first
+
+
+def port_free(port, host=LOOPBACK):
+    """True when nothing listens on host:port (a bind would succeed)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, int(port)))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def free_disk_gb(path):
+    """Free space, in GiB, on the file system that holds ``path`` (or its nearest existing parent)."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    stat = os.statvfs(path)
+    return round(stat.f_bavail * stat.f_frsize / 1024.0**3, 1)
+
+
+def memory_available_gb():
+    """MemAvailable from /proc/meminfo, in GiB (None when unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return round(int(line.split()[1]) / 1024.0**2, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def service_running(state_dir, service):
+    """True when any pid file under ``state_dir/<service>/run`` names a live process of ours."""
+    run_dir = os.path.join(state_dir, service, "run")
+    try:
+        names = [n for n in os.listdir(run_dir) if n.endswith(".pid")]
+    except OSError:
+        return False
+    return any(is_running(os.path.join(run_dir, n)) for n in names)
