@@ -159,6 +159,17 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert_ok(recheck, "deploy --check after deploy")
     assert recheck.changed == 0, f"--check after deploy would change: {recheck.changed_tasks()}"
 
+    # -- verify: the health part (MSK ACTIVE, topics as defined, Flink RUNNING) --------
+    checked = run_playbook("verify.yml", env_name, aws_env, extra)
+    assert_ok(checked, "verify")
+    assert checked.changed == 0
+    assert "The MSK cluster is ACTIVE" in checked.output and "Data flow not verified on %s" % env_name in checked.output
+    # ...and it fails once the Flink application is no longer running.
+    msf.stop_application(ApplicationName=f"streamstack-{env_name}", Force=True)
+    stopped = run_playbook("verify.yml", env_name, aws_env, extra)
+    assert stopped.rc != 0 and "The Managed Flink application is RUNNING" in stopped.output.split("fatal:")[0][-400:]
+    msf.start_application(ApplicationName=f"streamstack-{env_name}", RunConfiguration={})
+
     # -- teardown refuses without the confirmation --------------------------------
     refused = run_playbook("teardown.yml", env_name, aws_env, extra)
     assert refused.rc != 0 and "teardown_confirm" in refused.output

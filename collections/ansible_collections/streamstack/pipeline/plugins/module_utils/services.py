@@ -1289,8 +1289,22 @@ class FlinkJobService(_Base):
         self._say("stopped")
         return True
 
+    def last_exception(self, job_id):
+        """First line of the job's root exception and its first cause (None when there is none)."""
+        status, body = http_json("GET", "%s/jobs/%s/exceptions" % (self.rest_url, job_id), timeout=3)
+        if status != 200 or not body:
+            return None
+        history = (body.get("exceptionHistory") or {}).get("entries") or []
+        text = (history[0].get("stacktrace") if history else None) or body.get("root-exception") or ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        causes = [line for line in lines if line.startswith("Caused by:")]
+        picked = lines[:1] + causes[-1:]
+        return " / ".join(picked)[:600] or None
+
     def status(self):
         job = self.current_job() if self.is_running() else None
+        if job and job.get("state") != "RUNNING":
+            job = dict(job, last_exception=self.last_exception(job["jid"]))
         return {
             "running": self.is_running(),
             "pid": self.pid("flink"),
