@@ -54,6 +54,12 @@ CASES = {
     "no_client_auth": ({"msk_client_auth": {"iam": False, "unauthenticated_tls": False, "scram": False}}, "msk_client_auth", "0 of the 3", "rules"),
     "unknown_client_auth_key": ({"msk_client_auth": {"iam": True, "tls": True}}, "msk_client_auth", "tls", "spec"),
     "endpoint_not_a_url": ({"aws_endpoint_url": "localhost:4566"}, "aws_endpoint_url", "localhost:4566", "rules"),
+    # The original POC's node group: one t3.small for Pinot.
+    "pinot_on_one_t3_small": ({"eks_node_instance_types": ["t3.small"], "eks_node_min_size": 1, "eks_node_desired_size": 1},
+                              "eks_node_instance_types", "cannot host the Pinot pods", "rules"),
+    "server_heap_over_half": ({"pinot_components": {"server": {"replicas": 1, "cpu": "400m", "memory": "1Gi",
+                                                               "memory_limit": "1Gi", "heap": "1g"}}},
+                              "pinot_components.server.heap", "50 %", "rules"),
 }
 
 # Through the deployment: preflight must stop it before the vpc role.

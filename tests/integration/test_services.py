@@ -286,3 +286,13 @@ def test_resolve_jars_failure_shows_maven_output(tmp_path):
     with pytest.raises(svc.ServiceError, match=r"(?s)exit 1.*could not resolve x:y:1"):
         svc.resolve_jars("demo", tmp_path / "cache", pom=pom, mvn=str(mvn))
     assert not (tmp_path / "cache" / "demo-1.2.3").exists()
+
+
+def test_kafka_formats_a_cluster_id_that_starts_with_a_dash(tmp_path):
+    """A base64url cluster id starts with "-" once in 64: the format must still work."""
+    kafka = svc.KafkaService(tmp_path / "kafka", harness_services.jars("kafka"), *svc.free_ports(2))
+    (tmp_path / "kafka").mkdir()
+    (tmp_path / "kafka" / "cluster.id").write_text("-AbCdEfGhIjKlMnOpQrStU\n")
+    kafka.configure()
+    assert kafka.format() is True
+    assert "cluster.id=-AbCdEfGhIjKlMnOpQrStU" in (tmp_path / "kafka" / "data" / "meta.properties").read_text()

@@ -500,3 +500,22 @@ def test_several_node_types_are_refused_with_the_reason(poc):
                                            today=datetime.date(2026, 11, 24))
     assert [p["variable"] for p in problems] == ["eks_node_instance_types"]
     assert "2 types" in problems[0]["message"] and "launch template" in problems[0]["message"]
+
+
+# --- capacity: Pinot on the node group (module_utils/capacity.py) -------------------
+
+def test_original_single_t3_small_fails_capacity_with_numbers(poc):
+    poc.update(eks_node_instance_types=["t3.small"], eks_node_min_size=1, eks_node_desired_size=1, eks_node_max_size=1)
+    problem = only_problem(poc, "eks_node_instance_types", "1 x t3.small", "4324 MiB", "1428 MiB")
+    assert "cheapest node group that fits" in problem["fix"]
+
+
+def test_pinot_components_missing(poc):
+    poc["pinot_components"] = None
+    only_problem(poc, "pinot_components")
+
+
+def test_pinot_components_unreadable(poc):
+    poc["pinot_components"] = {"server": {"replicas": 1, "cpu": "fast", "memory": "1Gi", "memory_limit": "1Gi", "heap": "512m"}}
+    problem = only_problem(poc, "pinot_components")
+    assert "pinot_components.server.cpu" in problem["message"]

@@ -18,6 +18,8 @@ import ipaddress
 import re
 from urllib.parse import urlparse
 
+from ansible_collections.streamstack.pipeline.plugins.module_utils import capacity
+
 # The variables preflight reads, in the order it reports on them.
 SETTINGS = (
     "stack_project",
@@ -43,6 +45,7 @@ SETTINGS = (
     "eks_node_desired_size",
     "eks_node_max_size",
     "eks_node_disk_gb",
+    "pinot_components",
 )
 
 # Set but optional: None is fine for these.
@@ -681,7 +684,27 @@ def check_settings(settings, today=None, aws_credentials_found=True, scope="depl
     az_count = _check_vpc(s, problems)
     _check_msk(s, az_count, problems, warnings, today)
     _check_eks(s, problems, warnings, today)
+    _check_capacity(s, problems, warnings)
     return problems, warnings
+
+
+def _check_capacity(s, problems, warnings):
+    """Pinot's pods on the node group (module_utils/capacity.py): slots, CPU, memory, heaps."""
+    types = s.get("eks_node_instance_types")
+    count = _as_int(s.get("eks_node_desired_size"))
+    components = s.get("pinot_components")
+    if not _is_list(types) or len(types) != 1 or not isinstance(types[0], str) or count is None or count < 1:
+        return  # reported by _check_eks
+    if components is None or any(p["variable"].startswith("eks_node_") for p in problems):
+        return  # reported as not set, or the node group itself is wrong: one problem at a time
+    try:
+        found, notes = capacity.check(types[0], count, components, min_nodes=_as_int(s.get("eks_node_min_size")) or 1)
+    except capacity.CapacityError as exc:
+        problems.append(_problem("pinot_components", str(exc), "see inventories/poc/group_vars/all/pinot.yml"))
+        return
+    for variable, message, fix in found:
+        problems.append(_problem(variable, message, fix))
+    warnings.extend(notes)
 
 
 def format_problem(problem):

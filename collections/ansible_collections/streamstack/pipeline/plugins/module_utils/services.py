@@ -655,8 +655,9 @@ class KafkaService(_Base):
                 "kafka.tools.StorageTool",
                 "format",
                 "--standalone",
-                "-t",
-                self.cluster_id(),
+                # One token: a base64url id may start with "-" (1 in 64), which
+                # argparse would take for an option.
+                "--cluster-id=" + self.cluster_id(),
                 "-c",
                 self.config_path,
             ]
