@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -188,3 +189,24 @@ def stop_all() -> None:
 
 
 atexit.register(stop_all)
+
+
+def stop_group(proc) -> None:
+    """SIGTERM a subprocess's process group (started with start_new_session), SIGKILL
+    whatever is left after 10 s (a PyFlink job's JVM); always reaps."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

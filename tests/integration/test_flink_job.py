@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from harness import services as harness_services
 
 REPO = Path(__file__).resolve().parents[2]
 FLINK_DIR = REPO / "files" / "flink"
@@ -66,24 +67,6 @@ def _tail(path, lines=60):
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-def _stop_group(proc):
-    """SIGTERM the job's process group, SIGKILL after 10 s; always reaps."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (the JVM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def test_flink_job_routes_valid_and_invalid_events(kafka_broker, tmp_path):
@@ -185,7 +168,7 @@ def test_flink_job_routes_valid_and_invalid_events(kafka_broker, tmp_path):
         elapsed = time.monotonic() - launched
     finally:
         consumer.close()
-        _stop_group(proc)
+        harness_services.stop_group(proc)
     print(f"first output {first_seen:.1f}s after launch, all {len(events)} routed after {elapsed:.1f}s")
 
     assert proc.returncode is not None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from harness import services as harness_services
 
 from integration.playbook import failures, run_play
 
@@ -116,23 +117,7 @@ class FlinkJob:
 
     def stop(self) -> None:
         """SIGTERM the job's process group, SIGKILL after 10 s; always reaps."""
-        proc = self.proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (the JVM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        harness_services.stop_group(self.proc)
 
 
 @pytest.fixture(scope="module")

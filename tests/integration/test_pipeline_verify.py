@@ -15,6 +15,7 @@ Warm: about 45-60 s (Pinot and Flink start; each run itself takes 1-3 s).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -210,7 +211,10 @@ def test_missing_rows_and_lost_earlier_runs_fail_naming_them(stack, tmp_path):
     run_id = f"neg_{s.suffix}"
     ledger = tmp_path / "ledger.json"
     bad_ledger = tmp_path / "bad-ledger.json"
-    bad_ledger.write_text(json.dumps({"gone": {"rows": 5, "at": "2026-01-01T00:00:00+00:00"}}))
+    # Recent enough to be checked (ledger_max_age_days, default 6).
+    an_hour_ago = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)).isoformat()
+    bad_ledger.write_text(json.dumps({"gone": {"rows": 5, "at": an_hour_ago},
+                                      "ancient": {"rows": 7, "at": "2026-01-01T00:00:00+00:00"}}))
     common = {"bootstrap_servers": s.bootstrap, "raw_topic": s.raw, "dead_letter_topic": s.dlq, "broker_url": s.broker_url}
     rc, results, output = run_play(tmp_path, ansible_env(), [
         _wait_task(s),
@@ -235,7 +239,7 @@ def test_missing_rows_and_lost_earlier_runs_fail_naming_them(stack, tmp_path):
 
     lost = results["An earlier run lost its rows"]
     assert lost["failed"] and lost["changed"] is False and lost["produced"] == 0
-    assert lost["msg"] == (f"earlier run v-gone- (at 2026-01-01T00:00:00+00:00) has 0 rows (0 distinct event ids) "
+    assert lost["msg"] == (f"earlier run v-gone- (at {an_hour_ago}) has 0 rows (0 distinct event ids) "
                            f"in Pinot table {s.table}, expected 5")
     assert lost["earlier_runs"] == [{"run_id": "gone", "expected": 5, "found": 0, "distinct": 0,
-                                     "at": "2026-01-01T00:00:00+00:00"}]
+                                     "at": an_hour_ago}]  # "ancient" is past ledger_max_age_days: not checked
