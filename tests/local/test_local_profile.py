@@ -163,12 +163,18 @@ def test_local_profile_deploy_verify_restart_teardown(state_dir):
     rc, _, out = play("teardown.yml", state_dir)
     assert rc != 0 and "teardown_confirm=local" in out, "teardown without confirmation must refuse"
     assert pids(state_dir) == first_pids
-    ok(play("teardown.yml", state_dir, "teardown_confirm=local"), "teardown (stop)")
+    _, _, down = ok(play("teardown.yml", state_dir, "teardown_confirm=local"), "teardown (stop)")
     assert not processes_under(state_dir)
     assert (state_dir / "kafka" / "data" / "meta.properties").exists()
-    assert (state_dir / "flink" / "savepoints" / "latest.json").exists(), "the job stopped without a savepoint"
+    assert (state_dir / "flink" / "savepoints" / "latest.json").exists(), "the job stopped without a savepoint:\n" + down[-4000:]
+    assert "no savepoint" not in down
     ok(play("deploy.yml", state_dir), "deploy after stop")
     assert set(pids(state_dir)) == set(first_pids) and pids(state_dir) != first_pids
+    # The job started from that savepoint, which is then used up (a later crash
+    # resumes from committed offsets, not from this older state).
+    record = json.loads((state_dir / "flink" / "run" / "flink.json").read_text())
+    assert record["restored_from"] and "/savepoints/savepoint-" in record["restored_from"]
+    assert not (state_dir / "flink" / "savepoints" / "latest.json").exists()
 
     # 6. Verify again: a new run flows, and the first run's rows are all still there, once.
     ok(play("verify.yml", state_dir), "verify after restart")

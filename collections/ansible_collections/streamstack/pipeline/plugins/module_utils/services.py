@@ -1211,6 +1211,10 @@ class FlinkJobService(_Base):
                 self.record_path,
                 json.dumps({"fingerprint": fingerprint, "app_dir": app_dir, "restored_from": restored, "pid": pid}),
             )
+            if restored:
+                # Used once: should this job die later, the next start resumes from
+                # the offsets committed at its checkpoints, not from this older state.
+                os.replace(self.savepoint_record, self.path("savepoints", "restored.json"))
             self._say("started job (pid %d)%s, log %s" % (pid, " from " + restored if restored else "", self.log("flink")))
             changed = True
         seconds = None
@@ -1228,15 +1232,7 @@ class FlinkJobService(_Base):
             progress=self.progress,
             log_path=self.log("flink"),
         )
-        self.savepoint_used()
         return round(seconds, 1)
-
-    def savepoint_used(self):
-        """Once a job restored from the last savepoint runs, that savepoint is history:
-        a crash afterwards resumes from the offsets committed at checkpoints."""
-        restored = self.record().get("restored_from")
-        if restored and os.path.isfile(self.savepoint_record) and self.is_ready():
-            os.replace(self.savepoint_record, self.path("savepoints", "restored.json"))
 
     def savepoint_stop(self, timeout=60):
         """Stop the current job with a savepoint; its location, or None when there was no job."""
@@ -1259,7 +1255,16 @@ class FlinkJobService(_Base):
                 return True
             return False
 
-        wait_until(done, timeout, "savepoint of job %s" % job["jid"], alive=self.is_running, progress=self.progress)
+        try:
+            wait_until(done, timeout, "savepoint of job %s" % job["jid"], alive=self.is_running, progress=self.progress)
+        except ServiceError:
+            # Once the savepoint completes the job finishes, and main.py and its
+            # MiniCluster (with the REST API) may exit before the status is read:
+            # the savepoint on disk is then the answer.
+            found = self._savepoint_on_disk(job["jid"])
+            if not found:
+                raise
+            result = {"location": found}
         if result.get("failure-cause"):
             raise ServiceError("savepoint of job %s failed: %s" % (job["jid"], result["failure-cause"]))
         location = result.get("location")
@@ -1272,6 +1277,17 @@ class FlinkJobService(_Base):
                 shutil.rmtree(os.path.join(target, old), ignore_errors=True)
         self._say("savepoint %s" % location)
         return location
+
+    def _savepoint_on_disk(self, job_id):
+        """``file:`` location of the newest complete savepoint of ``job_id`` (Flink names
+        them savepoint-<first 6 of the job id>-<random>, complete once _metadata exists)."""
+        target = self.path("savepoints")
+        try:
+            names = [n for n in os.listdir(target) if n.startswith("savepoint-%s-" % job_id[:6])]
+        except OSError:
+            return None
+        done = [os.path.join(target, n) for n in names if os.path.isfile(os.path.join(target, n, "_metadata"))]
+        return "file:" + max(done, key=os.path.getmtime) if done else None
 
     def stop(self, timeout=60, savepoint=True):
         """Savepoint and stop the job, then the process; True if it was running."""

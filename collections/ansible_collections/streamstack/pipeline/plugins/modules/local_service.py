@@ -181,6 +181,9 @@ def main():
             msg="%s: %s" % (params["name"], exc), action=action, reasons=reasons, logs=log_files(service), notes=notes
         )
 
+    for note in notes:
+        if "no savepoint" in note:  # the next start resumes from committed offsets: say so
+            module.warn(note)
     after = dict(before)
     if action != "none":
         after["running"] = state == "started"
