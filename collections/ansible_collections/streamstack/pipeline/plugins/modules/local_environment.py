@@ -85,6 +85,16 @@ options:
     type: list
     elements: path
     default: []
+  jar_cache:
+    description: The version-keyed jar cache (see M(streamstack.pipeline.local_service)); used with O(poms).
+    type: path
+  poms:
+    description:
+      - The services' POMs (C(files/services/<service>/pom.xml)). Each names its jar folder in O(jar_cache)
+        (C(<service>-<version>)); when one is not resolved yet, Maven must be on C(PATH).
+    type: list
+    elements: path
+    default: []
   fail_on_problems:
     description: Fail when there is a problem (otherwise return them in RV(problems)).
     type: bool
@@ -198,6 +208,16 @@ def check(params):
         if not os.path.exists(entry["path"]):
             problems.append("%s does not exist: %s" % (entry["path"], entry["fix"]))
     cold = [d for d in params["jar_dirs"] if not os.path.isdir(d)]
+    for pom in params.get("poms") or []:
+        service = os.path.basename(os.path.dirname(pom))
+        try:
+            version = services.pom_version(pom, service)
+        except (OSError, services.ServiceError, ValueError) as exc:
+            problems.append("cannot read the version from %s: %s" % (pom, exc))
+            continue
+        jar_dir = os.path.join(params.get("jar_cache") or "", "%s-%s" % (service, version))
+        if not os.path.isfile(os.path.join(jar_dir, services.MARKER)):
+            cold.append(jar_dir)
     if cold and not shutil.which("mvn"):
         problems.append(
             "Maven (mvn) is not on PATH and the jars are not cached yet (%s): install Maven "
@@ -233,6 +253,8 @@ def main():
                 options=dict(path=dict(type="path", required=True), fix=dict(type="str", required=True)),
             ),
             jar_dirs=dict(type="list", elements="path", default=[]),
+            jar_cache=dict(type="path"),
+            poms=dict(type="list", elements="path", default=[]),
             fail_on_problems=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
