@@ -64,7 +64,7 @@ def _record(service) -> Path:
     return entry
 
 
-def _pids_using(state_dir: str) -> list[int]:
+def pids_using(state_dir: str) -> list[int]:
     """Processes whose command line names ``state_dir`` (its services all do, via their config paths)."""
     pids = []
     for name in os.listdir("/proc"):
@@ -80,14 +80,14 @@ def _pids_using(state_dir: str) -> list[int]:
 
 def _kill_leftovers(state_dir: str) -> int:
     """SIGTERM, then SIGKILL after 15 s, every process still using ``state_dir``."""
-    pids = _pids_using(state_dir)
+    pids = pids_using(state_dir)
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _pids_using(state_dir):
+    while time.monotonic() < deadline and pids_using(state_dir):
         time.sleep(0.2)
-    for pid in _pids_using(state_dir):
+    for pid in pids_using(state_dir):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     return len(pids)

@@ -12,14 +12,11 @@ Warm: about 20-30 s (JVM start and job submission, then the tasks start).
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import subprocess
 import sys
 import time
 import uuid
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -63,13 +60,13 @@ def ansible_env() -> dict:
 
 
 class FlinkJob:
-    """The packaged job, run locally with the Flink REST API on ``rest_port``."""
+    """The packaged job run the way the local profile runs it (services.FlinkJobService:
+    the MSF zip on a MiniCluster, REST API on ``rest_port``), reading from the earliest offset."""
 
     def __init__(self, work: Path, bootstrap: str, raw: str, processed: str, dead: str, rest_port: int, group_id: str):
         self.work = work
         self.rest_port = rest_port
         self.rest_url = "http://127.0.0.1:%d" % rest_port
-        self.log_path = work / "job.log"
         self.settings = {
             "bootstrap.servers": bootstrap,
             "topic.raw": raw,
@@ -79,45 +76,31 @@ class FlinkJob:
             "startup.mode": "earliest-offset",
             "parallelism": "1",
             "checkpoint.interval.ms": "5000",
-            "local.rest.port": str(rest_port),
         }
-        self.proc = None
+        self.service = None
 
     def start(self) -> "FlinkJob":
         if not FLINK_PY.exists():
             pytest.fail("no .venv-flink: run scripts/setup_flink.sh (PyFlink lives apart from .venv)")
         built = package.build(out_dir=str(self.work / "dist"))
-        app = self.work / "app"
-        with zipfile.ZipFile(built["zip_path"]) as archive:
-            archive.extractall(app)
-        props = self.work / "application_properties.json"
-        props.write_text(json.dumps([{"PropertyGroupId": "streamstack.job", "PropertyMap": self.settings}]))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMSTACK_") and k != "PYTHONPATH"}
-        env.update(STREAMSTACK_FLINK_PROPERTIES=str(props), FLINK_LOG_DIR=str(self.work / "flink-log"), PYTHONUNBUFFERED="1")
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [str(FLINK_PY), str(app / "main.py")],
-                cwd=str(app),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.service = harness_services.svc.FlinkJobService(
+            str(self.work / "flink"), str(FLINK_PY), built["zip_path"], self.settings, self.rest_port
+        )
+        self.service.start(wait=False)
         return self
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.service is not None and self.service.is_running()
 
     def tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        if self.service is None:
+            return "(not started)"
+        return harness_services.svc.tail(self.service.log("flink"), lines) or "(no log)"
 
     def stop(self) -> None:
-        """SIGTERM the job's process group, SIGKILL after 10 s; always reaps."""
-        harness_services.stop_group(self.proc)
+        """SIGTERM the job's process group, SIGKILL after 30 s (no savepoint: the test is over)."""
+        if self.service is not None:
+            self.service.stop(savepoint=False)
 
 
 @pytest.fixture(scope="module")

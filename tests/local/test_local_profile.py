@@ -21,12 +21,13 @@ import re
 import socket
 import stat
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from harness import services as harness_services
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
@@ -63,16 +64,7 @@ def ok(result, what):
 
 def processes_under(state_dir):
     """Pids whose command line names the state folder (every service's does)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                cmdline = Path("/proc/%s/cmdline" % name).read_bytes().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if str(state_dir).encode() + b"/" in cmdline:
-                found.append(int(name))
-    return sorted(found)
+    return sorted(harness_services.pids_using(str(state_dir)))
 
 
 def pids(state_dir):
@@ -84,13 +76,7 @@ def pids(state_dir):
 
 
 def port_free(port):
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+    return harness_services.svc.port_free(port)
 
 
 def pinot_count(run_id):
