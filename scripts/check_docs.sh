@@ -16,4 +16,9 @@ for f in "$coll"/filter/*.yml; do
   ansible-doc -t filter "$name" > /dev/null || { echo "ansible-doc failed for filter $name" >&2; exit 1; }
   n=$((n + 1))
 done
+for f in "$coll"/test/*.yml; do
+  name=streamstack.pipeline.$(basename "$f" .yml)
+  ansible-doc -t test "$name" > /dev/null || { echo "ansible-doc failed for test $name" >&2; exit 1; }
+  n=$((n + 1))
+done
 echo "ansible-doc renders all $n plugins"

@@ -42,6 +42,8 @@ else
 fi
 # Whatever the source, the versions Ansible will load must be the pinned ones.
 "$venv/bin/python" scripts/check_collections.py collections/requirements.yml
+# The Kubernetes test harness: kube-apiserver, scheduler, etcd, kwok, helm (built once, cached by version).
+bash scripts/setup_kube.sh
 # PyFlink lives in its own venv (its pins would drag the main toolchain down).
 bash scripts/setup_flink.sh
 echo "setup: done in ${SECONDS} s. Activate with: source .venv/bin/activate"

@@ -7,6 +7,9 @@
 * ``aws_env``: environment for subprocesses (ansible-playbook, scripts):
   os.environ plus test credentials and region; no AWS_ENDPOINT_URL (point
   tools at ``aws_emulator.url`` explicitly).
+* ``kube_cluster`` (session), ``kube_nodes``, ``kube_namespace``: a real
+  Kubernetes control plane with fake EKS-shaped nodes (harness/kube.py; see
+  the block at the end of this file).
 """
 
 from __future__ import annotations
@@ -53,3 +56,55 @@ def aws_env() -> dict[str, str]:
         AWS_EC2_METADATA_DISABLED="true",
     )
     return env
+
+
+# ---------------------------------------------------------------- Kubernetes
+# ``kube_cluster`` (session): one real control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler) plus kwok for fake nodes, from
+# harness/kube.py; needs the binaries of scripts/setup_kube.sh. No node exists
+# until a test adds some: ``kube_nodes(type, count)`` adds EKS-shaped fake
+# nodes and deletes them (and their pods) after the test; ``kube_namespace``
+# is a fresh namespace deleted after the test.
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory, _services_reaped):
+    from harness.kube import KubeCluster
+
+    cluster = KubeCluster.start(tmp_path_factory.mktemp("kube"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def kube_nodes(kube_cluster):
+    """kube_nodes("t3.medium", 2, prefix=None) -> names; the node group label is the prefix."""
+    import uuid
+
+    created: list[str] = []
+
+    def add(node_type: str, count: int, prefix: str | None = None) -> list[str]:
+        names = kube_cluster.add_nodes(node_type, count, prefix=prefix or f"ng-{uuid.uuid4().hex[:6]}")
+        created.extend(names)
+        return names
+
+    yield add
+    if created:
+        kube_cluster.delete_nodes(created)
+
+
+@pytest.fixture
+def kube_namespace(kube_cluster, request):
+    """A new namespace named after the test; deleted (not awaited) afterwards."""
+    import re
+    import uuid
+
+    base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")
+    if len(base) > 45:  # keep the test's start and its parameter id
+        base = base[:20].strip("-") + "-" + base[-24:].strip("-")
+    name = f"{base}-{uuid.uuid4().hex[:5]}"
+    kube_cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+    yield name
+    kube_cluster.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)

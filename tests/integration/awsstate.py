@@ -58,6 +58,18 @@ def tagged_resources(url, project, environment):
             group = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
             if all(group.get("tags", {}).get(k) == v for k, v in want.items()):
                 found["eks_nodegroup"].append((f"{name}/{ng}", group["tags"]))
+    found["eks_addon"] = []
+    for name, _tags_ in found["eks_cluster"]:
+        for addon in eks.list_addons(clusterName=name)["addons"]:
+            found["eks_addon"].append((f"{name}/{addon}", {}))
+    elbv2 = client("elbv2", url)
+    found["load_balancer"], found["target_group"] = [], []
+    for kind, items, key in (("load_balancer", elbv2.describe_load_balancers()["LoadBalancers"], "LoadBalancerArn"),
+                             ("target_group", elbv2.describe_target_groups()["TargetGroups"], "TargetGroupArn")):
+        for item in items:
+            tags = _tags(elbv2.describe_tags(ResourceArns=[item[key]])["TagDescriptions"][0]["Tags"])
+            if all(tags.get(k) == v for k, v in want.items()):
+                found[kind].append((item[key], tags))
     iam = client("iam", url)
     found["iam_role"] = []
     for role in iam.list_roles()["Roles"]:

@@ -19,10 +19,11 @@ def apply_all() -> None:
     if moto.__version__ != "5.2.5":  # the patches rest on moto internals
         raise RuntimeError(f"harness patches need moto 5.2.5, found {moto.__version__}")
 
-    from . import ec2, eks, kafka, kinesisanalyticsv2
+    from . import ec2, eks, elbv2, kafka, kinesisanalyticsv2
 
     kafka.apply()
     eks.apply()
     ec2.apply()
+    elbv2.apply()
     kinesisanalyticsv2.apply()
     _applied = True

@@ -160,11 +160,15 @@ def place(node_type, node_count, pods):
          "pods": alloc["pods"] - len(SYSTEM_DAEMONSETS), "placed": [d[0] for d in SYSTEM_DAEMONSETS]}
         for _ in range(node_count)
     ]
-    # The system Deployments run before Pinot is installed; then Pinot's pods, largest first.
-    system = [("%s-%d" % (n, i), c, m) for n, r, c, m in SYSTEM_DEPLOYMENTS for i in range(r)]
+    # The system Deployments run before Pinot is installed, their replicas
+    # spread one per node (the scheduler's default spreading and the add-ons'
+    # anti-affinity do that on EKS); then Pinot's pods, largest first.
+    system = [("%s-%d" % (n, i), c, m, i) for n, r, c, m in SYSTEM_DEPLOYMENTS for i in range(r)]
+    pinot = [(n, c, m, None) for n, c, m in sorted(pods, key=lambda p: (p[2], p[1]), reverse=True)]
     unplaced = []
-    for name, cpu, mem in system + sorted(pods, key=lambda p: (p[2], p[1]), reverse=True):
-        for node in nodes:
+    for name, cpu, mem, spread in system + pinot:
+        order = nodes if spread is None else nodes[spread % node_count:] + nodes[:spread % node_count]
+        for node in order:
             if node["pods"] >= 1 and node["cpu_m"] >= cpu and node["memory_mib"] >= mem:
                 node["pods"] -= 1
                 node["cpu_m"] -= cpu
