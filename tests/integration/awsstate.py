@@ -61,7 +61,8 @@ def tagged_resources(url, project, environment):
     found["eks_addon"] = []
     for name, _tags_ in found["eks_cluster"]:
         for addon in eks.list_addons(clusterName=name)["addons"]:
-            found["eks_addon"].append((f"{name}/{addon}", {}))
+            tags = eks.describe_addon(clusterName=name, addonName=addon)["addon"].get("tags", {})
+            found["eks_addon"].append((f"{name}/{addon}", tags))
     elbv2 = client("elbv2", url)
     found["load_balancer"], found["target_group"] = [], []
     for kind, items, key in (("load_balancer", elbv2.describe_load_balancers()["LoadBalancers"], "LoadBalancerArn"),

@@ -38,8 +38,14 @@ class Run:
 def run_playbook(playbook, inventory, env, extra=None, check=False, timeout=900, extra_json=None):
     """extra: key=value strings; extra_json: a dict passed as one JSON -e (keeps types)."""
     cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", f"inventories/{inventory}"]
+    typed = {}
     for key, value in (extra or {}).items():
-        cmd += ["-e", f"{key}={value}"]
+        if isinstance(value, str):
+            cmd += ["-e", f"{key}={value}"]
+        else:  # lists, dicts, booleans keep their type through JSON
+            typed[key] = value
+    if typed:
+        cmd += ["-e", json.dumps(typed)]
     if extra_json:
         cmd += ["-e", json.dumps(extra_json)]
     if check:

@@ -3,8 +3,19 @@
 Every assertion reads the emulator's AWS APIs with boto3, not the playbook's
 own output, so a role that claims success without creating (or deleting)
 something fails here.
+
+The emulator's EKS cluster has no Kubernetes API, so the pinot role is given
+the test harness's real API server instead (pinot_kubeconfig), with fake
+nodes shaped like the inventory's node group and the project's stand-in
+chart: the real scheduler decides whether the inventory's Pinot fits. No
+container runs there, so the steps that talk to Pinot itself through the
+API's service proxy (schemas and tables, verify's Pinot check) are not run
+here: pinot_tables gets no definitions and verify_pinot is off. The same
+roles and modules run against a real Pinot directly in
+test_pipeline_roles.py and tests/local; the proxy hop itself is not covered.
 """
 import json
+from pathlib import Path
 
 import pytest
 
@@ -21,11 +32,17 @@ CASES = {
 
 
 @pytest.mark.parametrize("env_name", sorted(CASES))
-def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator, aws_env, tmp_path):
+def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator, aws_env, tmp_path,
+                                                         kube_cluster, kube_nodes):
     azs, nats, brokers, broker_type, node_type, (nmin, ndesired, nmax) = CASES[env_name]
     url = aws_emulator.url
     aws_emulator.reset()
-    extra = {"aws_endpoint_url": url, "stack_outputs_dir": str(tmp_path)}
+    kube_nodes(node_type, ndesired, prefix=f"streamstack-{env_name}-nodes")
+    extra = {"aws_endpoint_url": url, "stack_outputs_dir": str(tmp_path),
+             "pinot_kubeconfig": str(kube_cluster.kubeconfig),
+             "pinot_helm_binary": str(kube_cluster.bin_dir / "helm"),
+             "pinot_chart_ref": str(Path(__file__).resolve().parents[1] / "charts" / "pinot-standin"),
+             "pinot_tables_schemas": [], "pinot_tables_tables": [], "verify_pinot": False}
 
     # -- check mode on an empty account: a plan, nothing created ----------------
     plan = run_playbook("deploy.yml", env_name, aws_env, extra, check=True)
@@ -132,7 +149,21 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert nodegroup["capacityType"] == "ON_DEMAND"
     assert nodegroup["scalingConfig"] == {"minSize": nmin, "desiredSize": ndesired, "maxSize": nmax}
     assert {r for r, _ in resources["iam_role"]} == {
-        f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node", f"streamstack-{env_name}-flink"}
+        f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node", f"streamstack-{env_name}-ebs-csi",
+        f"streamstack-{env_name}-flink"}
+    # The API endpoint: private for the nodes, public only from the inventory's CIDRs.
+    access = eks_cluster["resourcesVpcConfig"]
+    assert (access["endpointPrivateAccess"], access["endpointPublicAccess"], access["publicAccessCidrs"]) == (
+        True, True, ["203.0.113.0/24"])
+    # EBS CSI driver (PVCs of Pinot) with its own role through EKS Pod Identity, not the node role's.
+    assert set(eks.list_addons(clusterName=cluster_name)["addons"]) >= {"aws-ebs-csi-driver", "eks-pod-identity-agent"}
+    ebs_assocs = eks.describe_addon(clusterName=cluster_name, addonName="aws-ebs-csi-driver")["addon"]["podIdentityAssociations"]
+    assert [eks.describe_pod_identity_association(clusterName=cluster_name, associationId=a.rsplit("/", 1)[1])[
+        "association"]["roleArn"].rsplit("/", 1)[1] for a in ebs_assocs] == [f"streamstack-{env_name}-ebs-csi"]
+    # The nodes: their own group (the alb role's NodePort rule) and the EKS cluster security group.
+    assert data["SecurityGroupIds"][1:] == [access["clusterSecurityGroupId"]]
+    assert ec2.describe_security_groups(GroupIds=data["SecurityGroupIds"][:1])["SecurityGroups"][0][
+        "GroupName"] == f"streamstack-{env_name}-nodes"
     iam = client("iam", url)
     trust = iam.get_role(RoleName=f"streamstack-{env_name}-flink")["Role"]["AssumeRolePolicyDocument"]
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "kinesisanalytics.amazonaws.com"}]
@@ -144,6 +175,20 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert outputs["msk"]["cluster_arn"] == cluster["ClusterArn"]
     assert outputs["msk"]["bootstrap_brokers"]["sasl_iam"].count(":9098") == brokers
     assert outputs["eks"]["cluster_name"] == cluster_name
+
+    # Pinot: the release on the (harness's) Kubernetes API, every pod scheduled
+    # on the node group's shape, claims bound, no LoadBalancer Service.
+    pods = json.loads(kube_cluster.kubectl("get", "pods", "-n", "pinot", "-o", "json").stdout)["items"]
+    assert pods and all(p["spec"].get("nodeName") for p in pods), [p["metadata"]["name"] for p in pods]
+    claims = json.loads(kube_cluster.kubectl("get", "pvc", "-n", "pinot", "-o", "json").stdout)["items"]
+    assert claims and {c["status"]["phase"] for c in claims} == {"Bound"}
+    services = json.loads(kube_cluster.kubectl("get", "svc", "-n", "pinot", "-o", "json").stdout)["items"]
+    assert "LoadBalancer" not in {svc["spec"]["type"] for svc in services}
+    # The ALB: to the controller's NodePort, only from the inventory's CIDRs.
+    assert len(resources["load_balancer"]) == 1 and len(resources["target_group"]) == 1
+    alb_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"streamstack-{env_name}-pinot-alb"]}])[
+        "SecurityGroups"][0]
+    assert {r["CidrIp"] for p in alb_group["IpPermissions"] for r in p["IpRanges"]} == {"203.0.113.0/24"}
 
     # -- deploy again: nothing to do --------------------------------------------
     again = run_playbook("deploy.yml", env_name, aws_env, extra)
@@ -182,6 +227,8 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
     assert_ok(down, "teardown")
     assert leftovers(url, "streamstack", env_name) == []
     assert not (tmp_path / f"{env_name}.json").exists()
+    left = kube_cluster.kubectl("get", "pvc,svc,statefulsets", "-n", "pinot", "-o", "name", check=False).stdout.split()
+    assert left == [], left
     down_again = run_playbook("teardown.yml", env_name, aws_env, extra)
     assert_ok(down_again, "second teardown")
     assert down_again.changed == 0, f"second teardown changed: {down_again.changed_tasks()}"

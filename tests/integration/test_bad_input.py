@@ -60,6 +60,9 @@ CASES = {
     "server_heap_over_half": ({"pinot_components": {"server": {"replicas": 1, "cpu": "400m", "memory": "1Gi",
                                                                "memory_limit": "1Gi", "heap": "1g"}}},
                               "pinot_components.server.heap", "50 %", "rules"),
+    "alb_open_to_the_internet": ({"alb_allowed_cidrs": ["0.0.0.0/0"]}, "alb_allowed_cidrs", "whole internet", "rules"),
+    "eks_api_open_to_the_internet": ({"eks_public_access_cidrs": ["0.0.0.0/0"]}, "eks_public_access_cidrs", "whole internet", "rules"),
+    "eks_api_public_without_cidrs": ({"eks_public_access_cidrs": []}, "eks_public_access_cidrs", "open to 0.0.0.0/0", "rules"),
 }
 
 # Through the deployment: preflight must stop it before the vpc role.

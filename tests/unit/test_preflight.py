@@ -519,3 +519,67 @@ def test_pinot_components_unreadable(poc):
     poc["pinot_components"] = {"server": {"replicas": 1, "cpu": "fast", "memory": "1Gi", "memory_limit": "1Gi", "heap": "512m"}}
     problem = only_problem(poc, "pinot_components")
     assert "pinot_components.server.cpu" in problem["message"]
+
+
+# --- the load balancer to the Pinot controller ------------------------------
+
+@pytest.mark.parametrize("cidrs, shown", [
+    ([], "[]"),
+    (["0.0.0.0/0"], "0.0.0.0/0"),
+    (["203.0.113.0/24", "::/0"], "::/0"),
+    (["203.0.113.7/24"], "203.0.113.7/24"),
+    ("203.0.113.0/24", "203.0.113.0/24"),
+], ids=["empty", "open-v4", "open-v6", "host-bits", "not-a-list"])
+def test_alb_allowlist_refused(poc, cidrs, shown):
+    poc["alb_allowed_cidrs"] = cidrs
+    problem = only_problem(poc, "alb_allowed_cidrs")
+    assert shown in problem["message"]
+    assert "203.0.113.0/24" in problem["fix"]
+
+
+def test_alb_allowlist_ipv6_range_passes(poc):
+    poc["alb_allowed_cidrs"] = ["203.0.113.0/24", "2001:db8::/32"]
+    assert check(poc)[0] == []
+
+
+# --- who reaches the EKS API endpoint ----------------------------------------
+
+def test_eks_endpoint_settings_in_both_inventories():
+    for name in ("poc", "staging"):
+        settings = load_inventory(name)
+        assert settings["eks_endpoint_public_access"] is True
+        assert settings["eks_public_access_cidrs"] and "0.0.0.0/0" not in settings["eks_public_access_cidrs"]
+
+
+@pytest.mark.parametrize("cidrs, shown", [
+    ([], "open to 0.0.0.0/0"),
+    (["0.0.0.0/0"], "whole internet"),
+    (["198.51.100.0/24", "0.0.0.0/0"], "eks_public_access_cidrs[1] 0.0.0.0/0"),
+    (["198.51.100.7/24"], "198.51.100.0/24"),
+    (["10.40.0.0/16"], "not a public address range"),
+    (["2001:db8::/32"], "IPv6"),
+    (["office"], "'office'"),
+    ("198.51.100.0/24", "not a list"),
+], ids=["empty", "open", "open-among-others", "host-bits", "private", "ipv6", "not-a-cidr", "not-a-list"])
+def test_eks_public_access_cidrs_refused(poc, cidrs, shown):
+    problem = only_problem(dict(poc, eks_public_access_cidrs=cidrs), "eks_public_access_cidrs")
+    assert shown in problem["message"]
+
+
+def test_eks_private_only_needs_no_cidrs(poc):
+    assert check(dict(poc, eks_endpoint_public_access=False, eks_public_access_cidrs=[])) == ([], [])
+
+
+def test_eks_private_only_still_refuses_an_open_cidr(poc):
+    # Kept by EKS while public access is off: switching it on later must not open the API.
+    only_problem(dict(poc, eks_endpoint_public_access=False, eks_public_access_cidrs=["0.0.0.0/0"]),
+                 "eks_public_access_cidrs")
+
+
+def test_eks_endpoint_public_access_must_be_a_bool(poc):
+    problem = only_problem(dict(poc, eks_endpoint_public_access="yes"), "eks_endpoint_public_access")
+    assert "true or false" in problem["message"]
+
+
+def test_eks_public_access_cidrs_several_pass(poc):
+    assert check(dict(poc, eks_public_access_cidrs=["198.51.100.7/32", "203.0.113.0/24"])) == ([], [])

@@ -35,6 +35,13 @@ Gaps in stock moto that this module fixes:
   was missing).
 * Add-ons: none.  CreateAddon, DescribeAddon, ListAddons, UpdateAddon,
   DeleteAddon, DescribeAddonVersions added (``eks::addon``).
+* EKS Pod Identity associations: none.  Create/Describe/List/Update/
+  DeletePodIdentityAssociation added; the role must exist and trust
+  pods.eks.amazonaws.com for sts:AssumeRole and sts:TagSession; one
+  association per namespace/service account.  CreateAddon/UpdateAddon take
+  ``podIdentityAssociations`` (associations owned by the add-on, in its
+  namespace; UpdateAddon replaces the set, ``[]`` removes them all) and
+  DescribeAddon lists their ARNs, as AWS does; they go with the add-on.
 * Tag APIs only knew clusters: node groups and add-ons now too.
 * Access entries: none.  CreateAccessEntry, DescribeAccessEntry,
   ListAccessEntries, UpdateAccessEntry, DeleteAccessEntry,
@@ -94,6 +101,10 @@ ADDON_VERSIONS: dict[str, dict[str, Any]] = {
     "amazon-cloudwatch-observability": {"type": "observability", "versions": ["v4.4.0-eksbuild.1"]},
     "metrics-server": {"type": "observability", "versions": ["v0.8.0-eksbuild.2"]},
 }
+# Where each add-on runs (its pod identity associations are made there).
+ADDON_NAMESPACES = {"amazon-cloudwatch-observability": "amazon-cloudwatch"}
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+POD_IDENTITY_ACTIONS = {"sts:AssumeRole", "sts:TagSession"}
 
 
 def _err(code: str, msg: str) -> Exception:
@@ -165,6 +176,8 @@ def reap(backend: EKSBackend) -> None:
         for addon_name, addon in list(addons.items()):
             if addon.status == "DELETED":
                 addons.pop(addon_name, None)
+                for arn in addon.pod_identity_associations:
+                    _associations(cluster).pop(arn.rsplit("/", 1)[-1], None)
         if cluster.status == "DELETED":
             backend.clusters.pop(name, None)
             backend.cluster_count -= 1
@@ -349,7 +362,8 @@ class Addon:
         self.created_at = self.modified_at = _now()
         self.service_account_role_arn = p.get("serviceAccountRoleArn")
         self.configuration_values = p.get("configurationValues")
-        self.pod_identity_associations = []
+        self.pod_identity_associations: list[str] = []  # ARNs of the associations it owns
+        self.namespace = ADDON_NAMESPACES.get(self.addon_name, "kube-system")
         self.tags = dict(p.get("tags") or {})
         self.health = {"issues": []}
         self.status = "CREATING"
@@ -720,7 +734,9 @@ def create_addon(self: EKSResponse) -> ActionResult:
     _require_active(cluster)
     version = _addon_version(p["addonName"], p.get("addonVersion"), cluster.version)
     addon = Addon(self.eks_backend, cluster, p, version)
+    wanted = _addon_associations_wanted(self.eks_backend, cluster, addon, p.get("podIdentityAssociations"))
     addons[addon.addon_name] = addon
+    _set_addon_associations(self.eks_backend, cluster, addon, wanted)
     return ActionResult({"addon": StatusView(addon, status="CREATING")})
 
 
@@ -764,6 +780,10 @@ def update_addon(self: EKSResponse) -> ActionResult:
     if p.get("configurationValues") is not None:
         addon.configuration_values = p["configurationValues"]
         params.append({"type": "ConfigurationValues", "value": addon.configuration_values})
+    if p.get("podIdentityAssociations") is not None:
+        wanted = _addon_associations_wanted(self.eks_backend, cluster, addon, p["podIdentityAssociations"])
+        _set_addon_associations(self.eks_backend, cluster, addon, wanted)
+        params.append({"type": "PodIdentityAssociations", "value": json.dumps(addon.pod_identity_associations)})
     if p.get("resolveConflicts"):
         params.append({"type": "ResolveConflicts", "value": p["resolveConflicts"]})
     addon.modified_at = _now()
@@ -803,6 +823,173 @@ def describe_addon_versions(self: EKSResponse) -> ActionResult:
             }
         )
     return ActionResult({"addons": out})
+
+
+# -- EKS Pod Identity associations
+def _associations(cluster: Cluster) -> dict[str, dict[str, Any]]:
+    """associationId -> association (camelCase, as the API returns it)."""
+    return cluster.__dict__.setdefault("_harness_pod_identity", {})
+
+
+def _check_pod_identity_role(backend: EKSBackend, arn: str | None) -> None:
+    """AWS refuses a role that does not exist or whose trust policy does not
+    let pods.eks.amazonaws.com assume and tag (EKS Pod Identity user guide)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[backend.account_id][backend.partition]
+    try:
+        role = iam.get_role_by_arn(arn or "")
+    except Exception:
+        raise _err("InvalidParameterException", "Role provided in the request does not exist.")
+    try:
+        doc = role.assume_role_policy_document
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        statements = doc.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+    except Exception:
+        return
+    actions: set[str] = set()
+    for st in statements:
+        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+        services = principal.get("Service", [])
+        services = [services] if isinstance(services, str) else services
+        if st.get("Effect") != "Allow" or POD_IDENTITY_PRINCIPAL not in services:
+            continue
+        acts = st.get("Action", [])
+        actions.update([acts] if isinstance(acts, str) else acts)
+    if not POD_IDENTITY_ACTIONS <= actions and "sts:*" not in actions:
+        raise _err("InvalidParameterException", "Trust policy of the role provided is invalid")
+
+
+def _new_association(backend: EKSBackend, cluster: Cluster, namespace: str, service_account: str,
+                     role_arn: str, owner: str | None, tags: dict[str, str] | None) -> dict[str, Any]:
+    assoc_id = "a-" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(17))
+    now = _now()
+    return {
+        "clusterName": cluster.name,
+        "namespace": namespace,
+        "serviceAccount": service_account,
+        "roleArn": role_arn,
+        "associationArn": (
+            f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}"
+            f":podidentityassociation/{cluster.name}/{assoc_id}"
+        ),
+        "associationId": assoc_id,
+        "tags": dict(tags or {}),
+        "createdAt": now,
+        "modifiedAt": now,
+        "disableSessionTags": False,
+        **({"ownerArn": owner} if owner else {}),
+    }
+
+
+def _taken(cluster: Cluster, namespace: str, service_account: str, skip: set[str] = frozenset()) -> None:
+    for a in _associations(cluster).values():
+        if a["associationId"] not in skip and (a["namespace"], a["serviceAccount"]) == (namespace, service_account):
+            raise _err(
+                "ResourceInUseException",
+                f"Association already exists: {a['associationId']} for namespace {namespace} "
+                f"and service account {service_account}",
+            )
+
+
+def _addon_associations_wanted(backend: EKSBackend, cluster: Cluster, addon: Addon,
+                               wanted: list[dict[str, str]] | None) -> list[dict[str, str]]:
+    """Validates an add-on's podIdentityAssociations before anything changes."""
+    wanted = list(wanted or [])
+    seen = set()
+    owned = {arn.rsplit("/", 1)[-1] for arn in addon.pod_identity_associations}
+    for w in wanted:
+        if w["serviceAccount"] in seen:
+            raise _err("InvalidParameterException",
+                       f"Duplicate service account {w['serviceAccount']} in podIdentityAssociations")
+        seen.add(w["serviceAccount"])
+        _check_pod_identity_role(backend, w["roleArn"])
+        _taken(cluster, addon.namespace, w["serviceAccount"], skip=owned)
+    return wanted
+
+
+def _set_addon_associations(backend: EKSBackend, cluster: Cluster, addon: Addon,
+                            wanted: list[dict[str, str]]) -> None:
+    """The add-on owns exactly ``wanted``: same service account -> role updated,
+    new ones created, the others deleted."""
+    store = _associations(cluster)
+    current = {store[arn.rsplit("/", 1)[-1]]["serviceAccount"]: store[arn.rsplit("/", 1)[-1]]
+               for arn in addon.pod_identity_associations if arn.rsplit("/", 1)[-1] in store}
+    arns = []
+    for w in wanted:
+        assoc = current.pop(w["serviceAccount"], None)
+        if assoc is None:
+            assoc = _new_association(backend, cluster, addon.namespace, w["serviceAccount"], w["roleArn"],
+                                     addon.addon_arn, None)
+            store[assoc["associationId"]] = assoc
+        elif assoc["roleArn"] != w["roleArn"]:
+            assoc["roleArn"], assoc["modifiedAt"] = w["roleArn"], _now()
+        arns.append(assoc["associationArn"])
+    for assoc in current.values():
+        store.pop(assoc["associationId"], None)
+    addon.pod_identity_associations = arns
+
+
+def _association(self: EKSResponse, p: dict[str, Any]) -> tuple[Cluster, dict[str, Any]]:
+    cluster = _cluster(self.eks_backend, p["clusterName"])
+    assoc = _associations(cluster).get(p["associationId"])
+    if assoc is None:
+        raise _err("ResourceNotFoundException", f"Pod identity association {p['associationId']} not found")
+    return cluster, assoc
+
+
+def create_pod_identity_association(self: EKSResponse) -> ActionResult:
+    p = parsed_params(self)
+    backend = self.eks_backend
+    cluster = _cluster(backend, p["clusterName"])
+    _check_pod_identity_role(backend, p.get("roleArn"))
+    _taken(cluster, p["namespace"], p["serviceAccount"])
+    assoc = _new_association(backend, cluster, p["namespace"], p["serviceAccount"], p["roleArn"], None, p.get("tags"))
+    if p.get("disableSessionTags") is not None:
+        assoc["disableSessionTags"] = bool(p["disableSessionTags"])
+    _associations(cluster)[assoc["associationId"]] = assoc
+    return ActionResult({"association": assoc})
+
+
+def describe_pod_identity_association(self: EKSResponse) -> ActionResult:
+    _, assoc = _association(self, parsed_params(self))
+    return ActionResult({"association": assoc})
+
+
+def list_pod_identity_associations(self: EKSResponse) -> ActionResult:
+    p = parsed_params(self)
+    cluster = _cluster(self.eks_backend, p["clusterName"])
+    keys = ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId", "ownerArn")
+    out = [
+        {k: a[k] for k in keys if k in a}
+        for a in _associations(cluster).values()
+        if (not p.get("namespace") or a["namespace"] == p["namespace"])
+        and (not p.get("serviceAccount") or a["serviceAccount"] == p["serviceAccount"])
+    ]
+    return ActionResult({"associations": out})
+
+
+def update_pod_identity_association(self: EKSResponse) -> ActionResult:
+    p = parsed_params(self)
+    _, assoc = _association(self, p)
+    if p.get("roleArn"):
+        _check_pod_identity_role(self.eks_backend, p["roleArn"])
+        assoc["roleArn"] = p["roleArn"]
+    if p.get("disableSessionTags") is not None:
+        assoc["disableSessionTags"] = bool(p["disableSessionTags"])
+    assoc["modifiedAt"] = _now()
+    return ActionResult({"association": assoc})
+
+
+def delete_pod_identity_association(self: EKSResponse) -> ActionResult:
+    p = parsed_params(self)
+    cluster, assoc = _association(self, p)
+    _associations(cluster).pop(assoc["associationId"], None)
+    for addon in _addons(cluster).values():  # an add-on no longer lists it
+        if assoc["associationArn"] in addon.pod_identity_associations:
+            addon.pod_identity_associations.remove(assoc["associationArn"])
+    return ActionResult({"association": assoc})
 
 
 # -- tags on node groups and add-ons too
@@ -1052,6 +1239,11 @@ RESPONSE_METHODS = [
     update_addon,
     delete_addon,
     describe_addon_versions,
+    create_pod_identity_association,
+    describe_pod_identity_association,
+    list_pod_identity_associations,
+    update_pod_identity_association,
+    delete_pod_identity_association,
     tag_resource,
     untag_resource,
     list_tags_for_resource,
@@ -1074,6 +1266,8 @@ NEW_URL_PATHS = [
     "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$",
     "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$",
     "{0}/addons/supported-versions$",
+    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$",
+    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$",
     "{0}/clusters/(?P<name>[^/]+)/access-entries$",
     "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$",
     "{0}/access-policies$",

@@ -51,7 +51,9 @@ VISIBLE_MEMORY = 0.93
 EVICTION_MIB = 100
 
 # (name, cpu millicores, memory MiB) on every node, and (name, replicas, cpu, memory) once per cluster.
-SYSTEM_DAEMONSETS = (("aws-node", 25, 0), ("kube-proxy", 100, 0), ("ebs-csi-node", 30, 120))
+SYSTEM_DAEMONSETS = (("aws-node", 25, 0), ("kube-proxy", 100, 0), ("ebs-csi-node", 30, 120),
+                     # The eks role's Pod Identity agent (for the EBS CSI driver's role): a pod slot per node.
+                     ("eks-pod-identity-agent", 0, 0))
 SYSTEM_DEPLOYMENTS = (("coredns", 2, 100, 70), ("ebs-csi-controller", 2, 60, 240))
 
 # Pinot's advice: a server's heap at most half its memory (the rest is mapped segments).

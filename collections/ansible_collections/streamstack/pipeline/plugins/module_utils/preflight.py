@@ -45,7 +45,10 @@ SETTINGS = (
     "eks_node_desired_size",
     "eks_node_max_size",
     "eks_node_disk_gb",
+    "eks_endpoint_public_access",
+    "eks_public_access_cidrs",
     "pinot_components",
+    "alb_allowed_cidrs",
 )
 
 # Set but optional: None is fine for these.
@@ -166,6 +169,11 @@ EBS_MAX_GB = 16384  # EBS gp3 maximum volume size
 NAT_MODES = ("single", "per_az")  # roles/vpc/meta/argument_specs.yml
 VPC_PREFIX_RANGE = (16, 24)  # AWS allows /16-/28; below /24 leaves no room for 2-3 AZs
 SUBNET_PREFIX_RANGE = (16, 28)  # VPC user guide, "Subnet CIDR blocks"
+# Sources a public endpoint never sees: traffic from these ranges reaches it from
+# a NAT's public address, or not at all (RFC 1918, RFC 6598 shared, loopback,
+# link-local). Documentation ranges (RFC 5737) are left to the inventory comment.
+NON_PUBLIC_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16"))
 
 
 def _problem(variable, message, fix):
@@ -650,6 +658,51 @@ def _check_eks(s, problems, warnings, today):
                 "set eks_node_disk_gb to %d or more" % EKS_MIN_DISK_GB))
 
 
+def _check_eks_endpoint(s, problems):
+    """EKS opens a new cluster's API endpoint to 0.0.0.0/0; the eks role narrows it to
+    eks_public_access_cidrs (roles/eks/tasks/endpoint.yml), which must say who, not everyone."""
+    public = s.get("eks_endpoint_public_access")
+    if public is not None and not isinstance(public, bool):
+        problems.append(_problem(
+            "eks_endpoint_public_access",
+            "eks_endpoint_public_access %r is not true or false" % (public,),
+            "set eks_endpoint_public_access: true (Ansible/AWX outside the VPC) or false (inside the VPC only)"))
+        return
+    cidrs = s.get("eks_public_access_cidrs")
+    if cidrs is None:
+        return  # reported as not set
+    if not _is_list(cidrs):
+        problems.append(_problem(
+            "eks_public_access_cidrs",
+            "eks_public_access_cidrs is a %s, not a list of CIDRs" % type(cidrs).__name__,
+            "list your office/VPN and AWX egress CIDRs, e.g. [198.51.100.7/32]"))
+        return
+    if public and not cidrs:
+        problems.append(_problem(
+            "eks_public_access_cidrs",
+            "eks_public_access_cidrs is empty while eks_endpoint_public_access is true: EKS would leave "
+            "the Kubernetes API open to 0.0.0.0/0",
+            "list your office/VPN and AWX egress CIDRs, e.g. [198.51.100.7/32], or set "
+            "eks_endpoint_public_access: false and run Ansible inside the VPC"))
+    for index, value in enumerate(cidrs):
+        net, why = _network(value)
+        if why:
+            problems.append(_problem(
+                "eks_public_access_cidrs", "eks_public_access_cidrs[%d] %r %s" % (index, value, why),
+                "give eks_public_access_cidrs[%d] an IPv4 network such as 198.51.100.7/32" % index))
+        elif net.prefixlen == 0:
+            problems.append(_problem(
+                "eks_public_access_cidrs",
+                "eks_public_access_cidrs[%d] %s opens the Kubernetes API endpoint to the whole internet" % (index, net),
+                "replace it with your office/VPN and AWX egress CIDRs, e.g. 198.51.100.7/32"))
+        elif any(net.subnet_of(private) for private in NON_PUBLIC_NETWORKS):
+            problems.append(_problem(
+                "eks_public_access_cidrs",
+                "eks_public_access_cidrs[%d] %s is not a public address range: the public endpoint only sees "
+                "public source addresses (the VPC reaches the API through the private endpoint)" % (index, net),
+                "list the public egress CIDRs of your office/VPN and AWX instead"))
+
+
 # What teardown needs: who the environment is, where, and credentials. Sizing
 # rules are left out on purpose: a version that went out of support since the
 # deploy must never stop anyone from deleting what bills.
@@ -684,8 +737,33 @@ def check_settings(settings, today=None, aws_credentials_found=True, scope="depl
     az_count = _check_vpc(s, problems)
     _check_msk(s, az_count, problems, warnings, today)
     _check_eks(s, problems, warnings, today)
+    _check_eks_endpoint(s, problems)
     _check_capacity(s, problems, warnings)
+    _check_alb(s, problems)
     return problems, warnings
+
+
+def _check_alb(s, problems):
+    """Who may reach the Pinot controller's load balancer: named ranges, never the internet."""
+    cidrs = s.get("alb_allowed_cidrs")
+    if cidrs is None:
+        return  # reported as not set
+    fix = ("set alb_allowed_cidrs to your office, VPN or AWX egress ranges, e.g. [203.0.113.0/24], "
+           "in inventories/<environment>/group_vars/all/alb.yml")
+    if not _is_list(cidrs) or not cidrs:
+        problems.append(_problem("alb_allowed_cidrs", "alb_allowed_cidrs is %r: the Pinot controller's load balancer "
+                                 "needs an allowlist (there is no default)" % (cidrs,), fix))
+        return
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(str(cidr).strip(), strict=True)
+        except ValueError as exc:
+            problems.append(_problem("alb_allowed_cidrs", "alb_allowed_cidrs: %s is not a network (%s)" % (cidr, exc), fix))
+            continue
+        if net.prefixlen == 0:
+            problems.append(_problem(
+                "alb_allowed_cidrs", "alb_allowed_cidrs: %s opens the Pinot controller, which can create and drop tables, to the "
+                "whole internet" % net, fix))
 
 
 def _check_capacity(s, problems, warnings):
