@@ -10,9 +10,9 @@ nodes shaped like the inventory's node group and the project's stand-in
 chart: the real scheduler decides whether the inventory's Pinot fits. No
 container runs there, so the steps that talk to Pinot itself through the
 API's service proxy (schemas and tables, verify's Pinot check) are not run
-here: pinot_tables gets no definitions and verify_pinot is off. The same
-roles and modules run against a real Pinot directly in
-test_pipeline_roles.py and tests/local; the proxy hop itself is not covered.
+here: pinot_tables gets no definitions and verify_pinot is off.
+test_pinot_proxy.py runs both through a real API server's service proxy to a
+real Pinot.
 """
 import json
 from pathlib import Path
