@@ -461,7 +461,7 @@ class KubeCluster:
         ``index``-th of its node group (zones alternate), the ``seq``-th of the cluster (its IP)."""
         if node_type not in capacity.NODE_TYPES:
             raise KubeError(f"no capacity data for {node_type!r} in capacity.NODE_TYPES")
-        vcpu, memory_mib, max_pods, _ = capacity.NODE_TYPES[node_type]
+        vcpu, memory_mib, max_pods = capacity.NODE_TYPES[node_type]
         alloc = capacity.allocatable(node_type)
         zone, zone_id = ZONES[index % len(ZONES)]
         ip = f"10.0.{seq // 200}.{seq % 200 + 10}"

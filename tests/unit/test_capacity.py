@@ -15,6 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "collections"))
 
 from ansible_collections.streamstack.pipeline.plugins.module_utils import capacity  # noqa: E402
+from ansible_collections.streamstack.pipeline.plugins.module_utils import prices  # noqa: E402
 
 
 def inventory_components(name):
@@ -95,7 +96,8 @@ def test_cheapest_fit_really_is_the_cheapest():
                                        "heap": "512m"} for n in capacity.COMPONENTS})
     price, node_type, count = capacity.cheapest_fit(pods)
     assert capacity.fits(node_type, count, pods)
-    for other, (_, _, _, each) in capacity.NODE_TYPES.items():
+    for other in capacity.NODE_TYPES:
+        each = prices.ec2_hourly(other)
         for n in range(1, 9):
             if each * n < price - 1e-9:
                 assert not capacity.fits(other, n, pods), (other, n)

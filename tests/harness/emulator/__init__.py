@@ -135,7 +135,7 @@ class Emulator:
             return "(no log)"
 
     # --------------------------------------------------------------- control
-    def _post(self, path: str, body: dict[str, Any] | None = None) -> bytes:
+    def _post(self, path: str, body: dict[str, Any] | list[Any] | None = None) -> bytes:
         data = json.dumps(body or {}).encode()
         req = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
         req.add_header("Content-Type", "application/json")
@@ -145,6 +145,10 @@ class Emulator:
     def reset(self) -> None:
         """Forget every resource (POST /moto-api/reset)."""
         self._post("/moto-api/reset")
+
+    def seed_prices(self, products: list[dict[str, Any]]) -> None:
+        """The Price List API's catalogue (pricing.py): [{serviceCode, attributes, usd, unit}]."""
+        self._post("/_harness/pricing/products", products)
 
     def set_transition(self, model_name: str, progression: str = "immediate", **kw: Any) -> None:
         """Steer a state model, e.g. set_transition("kafka::cluster", "manual", times=2)

@@ -24,25 +24,27 @@ from __future__ import annotations
 import math
 import re
 
-# type: (vCPU, memory MiB, max pods, on-demand USD/h in us-east-1 (EC2 pricing, Nov 2026)).
+from ansible_collections.streamstack.pipeline.plugins.module_utils import prices
+
+# type: (vCPU, memory MiB, max pods). Prices: prices.py (one table for every cost figure).
 NODE_TYPES = {
-    "t3.small": (2, 2048, 11, 0.0208),
-    "t3.medium": (2, 4096, 17, 0.0416),
-    "t3.large": (2, 8192, 35, 0.0832),
-    "t3.xlarge": (4, 16384, 58, 0.1664),
-    "t3.2xlarge": (8, 32768, 58, 0.3328),
-    "t3a.medium": (2, 4096, 17, 0.0376),
-    "t3a.large": (2, 8192, 35, 0.0752),
-    "t3a.xlarge": (4, 16384, 58, 0.1504),
-    "m5.large": (2, 8192, 29, 0.096),
-    "m5.xlarge": (4, 16384, 58, 0.192),
-    "m6i.large": (2, 8192, 29, 0.096),
-    "m6i.xlarge": (4, 16384, 58, 0.192),
-    "m7i.large": (2, 8192, 29, 0.1008),
-    "r5.large": (2, 16384, 29, 0.126),
-    "r5.xlarge": (4, 32768, 58, 0.252),
-    "c5.large": (2, 4096, 29, 0.085),
-    "c5.xlarge": (4, 8192, 58, 0.17),
+    "t3.small": (2, 2048, 11),
+    "t3.medium": (2, 4096, 17),
+    "t3.large": (2, 8192, 35),
+    "t3.xlarge": (4, 16384, 58),
+    "t3.2xlarge": (8, 32768, 58),
+    "t3a.medium": (2, 4096, 17),
+    "t3a.large": (2, 8192, 35),
+    "t3a.xlarge": (4, 16384, 58),
+    "m5.large": (2, 8192, 29),
+    "m5.xlarge": (4, 16384, 58),
+    "m6i.large": (2, 8192, 29),
+    "m6i.xlarge": (4, 16384, 58),
+    "m7i.large": (2, 8192, 29),
+    "r5.large": (2, 16384, 29),
+    "r5.xlarge": (4, 32768, 58),
+    "c5.large": (2, 4096, 29),
+    "c5.xlarge": (4, 8192, 58),
 }
 
 # The kernel, firmware and hypervisor keep part of an instance's nominal memory:
@@ -102,7 +104,7 @@ def heap_mib(value, where):
 
 def allocatable(node_type):
     """{cpu_m, memory_mib, pods} a node of ``node_type`` offers to pods."""
-    vcpu, memory, pods, _ = NODE_TYPES[node_type]
+    vcpu, memory, pods = NODE_TYPES[node_type]
     reserved_cpu = 60 + (10 if vcpu > 1 else 0) + 5 * max(0, min(vcpu, 4) - 2) + 2.5 * max(0, vcpu - 4)
     reserved_mem = 11 * pods + 255
     return {
@@ -199,10 +201,13 @@ def fits(node_type, node_count, pods):
     return not place(node_type, node_count, pods)[1]
 
 
-def cheapest_fit(pods, min_nodes=1, max_nodes=8):
+def cheapest_fit(pods, min_nodes=1, max_nodes=8, region="us-east-1"):
     """(price per hour, node_type, count) of the cheapest group that fits, or None."""
     best = None
-    for node_type, (_, _, _, price) in NODE_TYPES.items():
+    for node_type in NODE_TYPES:
+        if node_type not in prices.node_types(region):
+            continue
+        price = prices.ec2_hourly(node_type, region)
         for count in range(min_nodes, max_nodes + 1):
             if best and price * count >= best[0]:
                 break
@@ -239,7 +244,7 @@ def check(node_type, node_count, components, variable="pinot_components", min_no
             reasons.append("the totals fit but no node has room for %s (%dm, %d MiB) once the rest is placed" % (
                 unplaced[0][0], unplaced[0][1], unplaced[0][2]))
         best = cheapest_fit(pods, min_nodes=max(1, min_nodes))
-        price = NODE_TYPES[node_type][3] * node_count
+        price = prices.ec2_hourly(node_type) * node_count
         fix = "the cheapest node group that fits is %d x %s ($%.4f/h, %+.4f $/h against %d x %s)" % (
             best[2], best[1], best[0], best[0] - price, node_count, node_type) if best else \
             "no node group of up to 8 nodes of a known type fits: shrink pinot_components"

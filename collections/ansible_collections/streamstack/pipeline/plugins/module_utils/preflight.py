@@ -19,6 +19,7 @@ import re
 from urllib.parse import urlparse
 
 from ansible_collections.streamstack.pipeline.plugins.module_utils import capacity
+from ansible_collections.streamstack.pipeline.plugins.module_utils import prices
 
 # The variables preflight reads, in the order it reports on them.
 SETTINGS = (
@@ -159,9 +160,9 @@ EKS_VERSIONS = {
     "1.35": (datetime.date(2027, 3, 27), datetime.date(2028, 3, 27)),
     "1.36": (datetime.date(2027, 8, 1), datetime.date(2028, 8, 1)),
 }
-# EKS control plane price, us-east-1. Source: AWS containers blog; FACTS.md.
-EKS_STANDARD_PRICE = "$0.10/h"
-EKS_EXTENDED_PRICE = "$0.60/h"
+# EKS control plane price, us-east-1, from the project's price table.
+EKS_STANDARD_PRICE = "$%.2f/h" % prices.PRICES["us-east-1"]["eks_control_plane"]["price"]
+EKS_EXTENDED_PRICE = "$%.2f/h" % prices.PRICES["us-east-1"]["eks_control_plane_extended"]["price"]
 WARN_DAYS = 30
 EKS_CAPACITY_TYPES = ("ON_DEMAND", "SPOT")  # EKS API CreateNodegroup capacityType
 EKS_MIN_DISK_GB = 20  # EKS CreateNodegroup diskSize default and AL2023 AMI root volume

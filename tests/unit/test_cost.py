@@ -1,0 +1,199 @@
+"""The cost estimate against hand calculations written out here.
+
+The prices below are typed in from FACTS.md ("Prices, us-east-1") and the AWS
+pricing pages, not read from prices.py: changing a price in the table, or a
+formula in cost.py, makes these fail. Inventories are read from
+inventories/<env>/group_vars/all, so changing a sizing fails them too.
+"""
+import datetime
+import glob
+import math
+import os
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "collections"))
+
+from ansible_collections.streamstack.pipeline.plugins.module_utils import cost, prices  # noqa: E402
+
+TODAY = datetime.date(2026, 11, 24)
+MONTH = 730.0
+
+
+def inventory(env):
+    settings = {}
+    for path in sorted(glob.glob(os.path.join(ROOT, "inventories", env, "group_vars", "all", "*.yml"))):
+        settings.update(yaml.safe_load(open(path)) or {})
+    flink = yaml.safe_load(open(os.path.join(ROOT, "roles", "flink_app", "defaults", "main.yml")))
+    pinot = yaml.safe_load(open(os.path.join(ROOT, "roles", "pinot", "defaults", "main.yml")))
+    settings.setdefault("flink_app_parallelism", flink["flink_app_parallelism"])
+    settings.setdefault("flink_app_parallelism_per_kpu", flink["flink_app_parallelism_per_kpu"])
+    settings.setdefault("pinot_persistence", pinot["pinot_persistence"])
+    return settings
+
+
+def hourly(result, prefix):
+    """$/h of the one line whose name starts with prefix."""
+    lines = [i for i in result["items"] if i["item"].startswith(prefix)]
+    assert len(lines) == 1, (prefix, [i["item"] for i in result["items"]])
+    return lines[0]["usd_per_hour"]
+
+
+def assert_items(result, expected):
+    for prefix, usd in expected.items():
+        assert hourly(result, prefix) == pytest.approx(usd, rel=0.02, abs=1e-6), prefix
+    assert len(result["items"]) == len(expected), [i["item"] for i in result["items"]]
+    assert result["usd_per_hour"] == pytest.approx(sum(expected.values()), rel=0.02)
+
+
+def test_poc_equals_the_hand_calculation():
+    result = cost.estimate(inventory("poc"), "us-east-1", today=TODAY)
+    expected = {
+        "MSK brokers": 2 * 0.0456,                                   # 2 x kafka.t3.small
+        "MSK storage": 2 * 20 * 0.10 / MONTH,                        # 20 GB each, $0.10/GB-month
+        "Managed Flink KPUs": math.ceil(1 / 1) * 0.11,               # parallelism 1, 1 per KPU
+        "Managed Flink orchestration KPU": 1 * 0.11,                 # always one per application
+        "Managed Flink running storage": 2 * 50 * 0.10 / MONTH,      # 50 GB per KPU (incl. orchestration)
+        "EKS control plane": 0.10,                                   # 1.35: standard support until 2027-03-27
+        "EKS nodes": 2 * 0.0416,                                     # 2 x t3.medium on demand
+        "EKS node root volumes": 2 * 20 * 0.08 / MONTH,              # 20 GB gp3 each
+        "NAT gateways": 1 * 0.045,                                   # single
+        "NAT data processed": 20 * 0.045 / MONTH,                    # assumed 20 GB/month
+        "Public IPv4": (1 + 2) * 0.005,                              # NAT EIP + ALB in 2 AZs
+        "Application Load Balancer": 0.0225,
+        "ALB capacity units": 1 * 0.008,
+        "Pinot volumes": (2 * 1 * 2 + 5 + 10) * 0.08 / MONTH,        # ZK data+datalog 2Gi, controller 5, server 10
+        "CloudWatch Logs": 2 * 0.50 / MONTH,                         # assumed 2 GB/month
+    }
+    assert_items(result, expected)
+    assert result["usd_per_hour"] == pytest.approx(0.6131, abs=0.001)
+    assert result["usd_per_month"] == pytest.approx(0.6131 * MONTH, rel=0.01)
+    durations = {d["duration"]: d["usd"] for d in result["durations"]}
+    assert durations["5 h"] == pytest.approx(5 * 0.6131, rel=0.01)
+    assert durations["1 week"] == pytest.approx(168 * 0.6131, rel=0.01)
+    assert durations["time to live (5 h)"] == pytest.approx(5 * 0.6131, rel=0.01)
+
+
+def test_staging_equals_the_hand_calculation():
+    result = cost.estimate(inventory("staging"), "us-east-1", today=TODAY)
+    expected = {
+        "MSK brokers": 3 * 0.21,                                     # 3 x kafka.m5.large
+        "MSK storage": 3 * 100 * 0.10 / MONTH,
+        "Managed Flink KPUs": 0.11,
+        "Managed Flink orchestration KPU": 0.11,
+        "Managed Flink running storage": 2 * 50 * 0.10 / MONTH,
+        "EKS control plane": 0.10,
+        "EKS nodes": 3 * 0.096,                                      # 3 x m5.large
+        "EKS node root volumes": 3 * 50 * 0.08 / MONTH,
+        "NAT gateways": 3 * 0.045,                                   # one per AZ
+        "NAT data processed": 20 * 0.045 / MONTH,
+        "Public IPv4": (3 + 3) * 0.005,                              # 3 NAT EIPs + ALB in 3 AZs
+        "Application Load Balancer": 0.0225,
+        "ALB capacity units": 0.008,
+        "Pinot volumes": (3 * 2 * 2 + 1 * 5 + 2 * 10) * 0.08 / MONTH,  # 3 ZK x 2 volumes, 1 controller, 2 servers
+        "CloudWatch Logs": 2 * 0.50 / MONTH,
+    }
+    assert_items(result, expected)
+    assert not any(d["duration"].startswith("time to live") for d in result["durations"])  # staging: no TTL
+
+
+def test_the_originals_sizing_shows_what_its_table_missed():
+    """The seed: 2 x kafka.t3.small, 1 KPU, 1 x t3.small, one NAT; its table said $0.40/h ($334/month)."""
+    original = dict(inventory("poc"), eks_node_instance_types=["t3.small"], eks_node_desired_size=1,
+                    alb_enabled=False, pinot_components={}, ttl_hours=5)
+    result = cost.estimate(original, "us-east-1", today=TODAY)
+    names = [i["item"] for i in result["items"]]
+    for missed in ("Managed Flink orchestration KPU", "Public IPv4 addresses", "Managed Flink running storage"):
+        assert any(n.startswith(missed) for n in names), missed
+    assert hourly(result, "Managed Flink orchestration KPU") == pytest.approx(0.11)
+    # FACTS.md: "about $0.53/h (~ $388/month)"; neither the original's $0.40/h nor its $334/month.
+    assert result["usd_per_hour"] == pytest.approx(0.49, abs=0.04)
+    assert result["usd_per_hour"] > 0.40 and result["usd_per_month"] > 334
+
+
+def test_a_changed_price_changes_the_estimate():
+    table = {"us-east-1": dict(prices.PRICES["us-east-1"], msf_kpu=prices.entry(0.22, "USD/KPU-h", "test"))}
+    base = cost.estimate(inventory("poc"), "us-east-1", today=TODAY)
+    doubled = cost.estimate(inventory("poc"), "us-east-1", today=TODAY, table=table)
+    assert doubled["usd_per_hour"] == pytest.approx(base["usd_per_hour"] + 2 * 0.11, abs=1e-3)
+
+
+def test_kpus_round_up_and_add_the_orchestration_kpu():
+    settings = dict(inventory("poc"), flink_app_parallelism=5, flink_app_parallelism_per_kpu=2)
+    result = cost.estimate(settings, "us-east-1", today=TODAY)
+    assert hourly(result, "Managed Flink KPUs") == pytest.approx(3 * 0.11)  # ceil(5/2)
+    assert hourly(result, "Managed Flink orchestration KPU") == pytest.approx(0.11)
+
+
+def test_extended_support_prices_the_control_plane_at_060():
+    result = cost.estimate(dict(inventory("poc"), eks_version="1.34"), "us-east-1",
+                           today=datetime.date(2026, 12, 3))  # 1.34 left standard support on 2026-12-02
+    assert hourly(result, "EKS control plane") == pytest.approx(0.60)
+    assert "extended" in [i for i in result["items"] if i["item"].startswith("EKS control")][0]["item"]
+    before = cost.estimate(dict(inventory("poc"), eks_version="1.34"), "us-east-1", today=datetime.date(2026, 12, 1))
+    assert hourly(before, "EKS control plane") == pytest.approx(0.10)
+
+
+def test_spot_is_marked_as_an_estimate():
+    result = cost.estimate(dict(inventory("poc"), eks_node_capacity_type="SPOT"), "us-east-1", today=TODAY)
+    line = [i for i in result["items"] if i["item"].startswith("EKS nodes")][0]
+    assert line["estimate"] is True and "Spot" in line["note"]
+    assert line["usd_per_hour"] == pytest.approx(2 * 0.0416 * 0.35, rel=0.02)
+
+
+def test_paused_keeps_msk_nat_control_plane_and_volumes_only():
+    running = cost.estimate(inventory("poc"), "us-east-1", today=TODAY)
+    paused = cost.estimate(inventory("poc"), "us-east-1", today=TODAY, paused=True)
+    assert hourly(paused, "EKS nodes") == 0 and hourly(paused, "EKS node root volumes") == 0
+    assert hourly(paused, "Managed Flink KPUs") == 0
+    assert not any(i["item"].startswith("Managed Flink orchestration") for i in paused["items"])
+    assert hourly(paused, "MSK brokers") == hourly(running, "MSK brokers")
+    assert hourly(paused, "NAT gateways") == hourly(running, "NAT gateways")
+    expected = 2 * 0.0456 + 40 * 0.10 / MONTH + 0.10 + 0.045 + 3 * 0.005 + 0.0225 + 0.008 + 19 * 0.08 / MONTH \
+        + 2 * 0.50 / MONTH
+    assert paused["usd_per_hour"] == pytest.approx(expected, rel=0.02)
+
+
+@pytest.mark.parametrize("change, variable, words", [
+    ({"aws_region": "eu-south-9"}, "aws_region", ["eu-south-9", "no prices"]),
+    ({"eks_node_instance_types": ["x9.huge"]}, "eks_node_instance_types", ["x9.huge"]),
+    ({"msk_broker_instance_type": "kafka.z1.tiny"}, "msk_broker_instance_type", ["kafka.z1.tiny"]),
+    ({"ttl_hours": -3}, "ttl_hours", ["negative"]),
+    ({"ttl_hours": 100000}, "ttl_hours", ["720"]),
+    ({"ttl_hours": "soon"}, "ttl_hours", ["soon"]),
+    ({"msk_broker_count": "two"}, "msk_broker_count", ["two"]),
+    ({"pinot_persistence": {"zookeeper": "2Gi", "controller": "lots", "server": "10Gi"}},
+     "pinot_persistence.controller", ["lots"]),
+])
+def test_bad_input_names_the_variable(change, variable, words):
+    settings = dict(inventory("poc"), **change)
+    with pytest.raises(cost.CostError) as err:
+        cost.estimate(settings, settings["aws_region"], today=TODAY)
+    assert [p[0] for p in err.value.problems] == [variable]
+    message = err.value.problems[0][1]
+    for word in words:
+        assert word in message
+    assert err.value.problems[0][2]  # a fix is given
+
+
+def test_over_budget_says_by_how_much_and_what_dominates():
+    result = cost.estimate(inventory("poc"), "us-east-1", today=TODAY)
+    message = cost.budget_problem(result, 0.30)
+    assert "over max_usd_per_hour $0.3000/h by $0.3131/h" in message
+    assert "Managed Flink KPUs" in message and "EKS control plane" in message  # the three biggest items
+    assert "MSK brokers" not in message  # the fourth
+    assert "cost_budget_override=true" in message
+    assert cost.budget_problem(result, 0.30, override=True) is None
+    assert cost.budget_problem(result, 1.00) is None
+    assert cost.budget_problem(result, 0) is None
+
+
+def test_every_price_has_a_source_and_a_date():
+    for region, table in prices.PRICES.items():
+        for name, entry in table.items():
+            entries = entry.values() if "price" not in entry else [entry]
+            for each in entries:
+                assert each["price"] > 0 and each["source"] and each["date"], (region, name)
