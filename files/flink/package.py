@@ -95,7 +95,7 @@ def _entry(name, compress):
 
 def write_zip(zip_path, entries):
     """Write ``entries`` [(archive name, source path)] to ``zip_path`` deterministically."""
-    tmp = zip_path + ".tmp"
+    tmp = "%s.%d.tmp" % (zip_path, os.getpid())  # two deploys at once must not share it
     with zipfile.ZipFile(tmp, "w") as archive:
         for name, path in sorted(entries):
             with open(path, "rb") as handle:
@@ -142,10 +142,11 @@ def build(out_dir=DEFAULT_OUT, jar=None, job_dir=JOB_DIR):
         "entries": sorted(n for n, _ in entries),
     }
     manifest_path = os.path.join(out_dir, base + ".json")
-    with open(manifest_path + ".tmp", "w", encoding="utf-8") as handle:
+    tmp = "%s.%d.tmp" % (manifest_path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=2, sort_keys=True)
         handle.write("\n")
-    os.replace(manifest_path + ".tmp", manifest_path)
+    os.replace(tmp, manifest_path)
     return dict(manifest, zip_path=zip_path, manifest_path=manifest_path)
 
 

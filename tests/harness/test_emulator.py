@@ -670,3 +670,18 @@ def test_launch_template_tags_stay_out_of_the_template_data(clients):
     assert [s["ResourceType"] for s in data["TagSpecifications"]] == ["instance"]
     tags = ec2.describe_launch_templates(LaunchTemplateIds=[created["LaunchTemplateId"]])["LaunchTemplates"][0]["Tags"]
     assert {"Key": "Project", "Value": "p"} in tags
+
+
+def test_launch_template_shows_its_current_tags(clients):
+    """Stock moto keeps showing the tags a template was created with."""
+    ec2 = clients("ec2")
+    template = ec2.create_launch_template(
+        LaunchTemplateName="lt-retag", LaunchTemplateData={"InstanceType": "t3.medium"},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Project", "Value": "p"}]}],
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    ec2.create_tags(Resources=[template], Tags=[{"Key": "ExpiresAt", "Value": "2026-11-25T00:00:00Z"}])
+    ec2.delete_tags(Resources=[template], Tags=[{"Key": "Project"}])
+    tags = ec2.describe_launch_templates(LaunchTemplateIds=[template])["LaunchTemplates"][0]["Tags"]
+    assert tags == [{"Key": "ExpiresAt", "Value": "2026-11-25T00:00:00Z"}]
+    found = ec2.describe_launch_templates(Filters=[{"Name": "tag:ExpiresAt", "Values": ["2026-11-25T00:00:00Z"]}])
+    assert [t["LaunchTemplateId"] for t in found["LaunchTemplates"]] == [template]

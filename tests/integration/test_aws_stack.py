@@ -42,7 +42,10 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
              "pinot_kubeconfig": str(kube_cluster.kubeconfig),
              "pinot_helm_binary": str(kube_cluster.bin_dir / "helm"),
              "pinot_chart_ref": str(Path(__file__).resolve().parents[1] / "charts" / "pinot-standin"),
-             "pinot_tables_schemas": [], "pinot_tables_tables": [], "verify_pinot": False}
+             "pinot_tables_schemas": [], "pinot_tables_tables": [], "verify_pinot": False,
+             # A fixed expiry: with ttl_hours each deploy would extend it (a change, by design;
+             # tests/integration/test_ttl.py covers that).
+             "ttl_expires_at": "2030-01-01T00:00:00Z"}
 
     # -- check mode on an empty account: a plan, nothing created ----------------
     plan = run_playbook("deploy.yml", env_name, aws_env, extra, check=True)
@@ -62,6 +65,7 @@ def test_deploy_is_idempotent_and_teardown_leaves_nothing(env_name, aws_emulator
                 continue  # MSK configurations cannot be tagged
             assert REQUIRED_TAGS <= set(tags), f"{kind} {rid} lacks {REQUIRED_TAGS - set(tags)}"
             assert tags["Environment"] == env_name and tags["ManagedBy"] == "ansible"
+            assert tags.get("ExpiresAt") == "2030-01-01T00:00:00Z", f"{kind} {rid} does not expire"
 
     ec2 = client("ec2", url)
     assert len(resources["vpc"]) == 1

@@ -33,6 +33,9 @@ Gaps in stock moto that this module fixes:
   LaunchTemplateData; AWS keeps them apart.  amazon.aws.ec2_launch_template
   then sees version 1 differ from its parameters and adds a version on the
   next run.  The template's own tag spec is now kept out of the data.
+* DescribeLaunchTemplates returns the tags the template was created with,
+  not its current ones (CreateTags/DeleteTags on ``lt-`` ids are stored
+  but never shown).  The template's tags are now read from the tag store.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from moto.ec2 import utils as ec2_utils
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.elastic_ip_addresses import ElasticAddressBackend
 from moto.ec2.models.internet_gateways import InternetGatewayBackend
-from moto.ec2.models.launch_templates import LaunchTemplateBackend
+from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateBackend
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
@@ -232,7 +235,14 @@ def create_launch_template(self: Any, name: str, description: str, template_data
     return _stock["create_launch_template"](self, name, description, template_data, tag_spec)
 
 
+def _launch_template_tags(self: LaunchTemplate) -> list[dict[str, str]]:
+    return self.get_tags()
+
+
 def apply() -> None:
+    # The current tags, not a copy taken at creation (the constructor's
+    # assignment to .tags is ignored).
+    LaunchTemplate.tags = property(_launch_template_tags, lambda self, value: None)
     # AWS resource types for DescribeTags' resource-type filter and output.
     # (tags.py imported this dict by reference, so updating it in place works)
     ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"

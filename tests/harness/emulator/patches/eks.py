@@ -606,6 +606,7 @@ def create_nodegroup(self: EKSResponse) -> ActionResult:
             # AWS's wording (seen in scylladb/scylla-cluster-tests#12524)
             f"AMI Type {ami_type} is only supported for kubernetes versions 1.32 or earlier",
         )
+    _check_scaling(p.get("scalingConfig") or {}, p.get("updateConfig"), updating=False)
     from moto.ec2.exceptions import InvalidSubnetIdError
 
     ec2 = _ec2(backend)
@@ -680,6 +681,28 @@ def delete_nodegroup(self: EKSResponse) -> ActionResult:
     return ActionResult({"nodegroup": StatusView(ng, status="DELETING")})
 
 
+def _check_scaling(scaling: dict[str, Any], update_config: dict[str, Any] | None, updating: bool) -> None:
+    """EKS's checks of a node group's size (the whole config, after a partial update
+    is merged): sizes >= 0, maxSize >= 1, min <= desired <= max, maxUnavailable <= max.
+    Scaling to zero (minSize 0, desiredSize 0) is allowed."""
+    lo, want, hi = (scaling.get(k) for k in ("minSize", "desiredSize", "maxSize"))
+    for key, value in (("minSize", lo), ("desiredSize", want)):
+        if value is not None and value < 0:
+            raise _err("InvalidParameterException", f"{key} must be greater than or equal to 0")
+    if hi is not None and hi < 1:
+        raise _err("InvalidParameterException", "maxSize must be greater than or equal to 1")
+    if lo is not None and want is not None and lo > want:
+        # AWS's wordings (terraform-aws-modules/terraform-aws-eks#3306, sassoftware/viya4-iac-aws#298)
+        raise _err("InvalidParameterException", f"Minimum capacity {lo} can't be greater than desired size {want}"
+                   if updating else "minSize can't be greater than desiredSize")
+    if want is not None and hi is not None and want > hi:
+        raise _err("InvalidParameterException", "desiredSize can't be greater than maxSize")
+    unavailable = (update_config or {}).get("maxUnavailable")
+    if unavailable is not None and hi is not None and not 1 <= unavailable <= hi:
+        # AWS's wording (hashicorp/terraform-provider-aws#26551)
+        raise _err("InvalidParameterException", "max-unavailable must be within the range 1 and max size of the node group")
+
+
 def update_nodegroup_config(self: EKSResponse) -> ActionResult:
     p = parsed_params(self)
     _, ng = _nodegroup(self, p)
@@ -689,6 +712,10 @@ def update_nodegroup_config(self: EKSResponse) -> ActionResult:
             "ResourceInUseException",
             f"Nodegroup {ng.nodegroup_name} cannot be updated as it is currently not in Active State ({status})",
         )
+    # Checked on the merged result before stock moto applies anything: a refused
+    # update changes nothing.
+    _check_scaling({**ng.scaling_config, **(p.get("scalingConfig") or {})},
+                   p.get("updateConfig") or ng.update_config, updating=True)
     stock = _stock["update_nodegroup_config"](self)  # applies labels/taints/scaling/updateConfig
     params = [dict(x) for x in stock.result["update"]["params"]] if isinstance(stock, ActionResult) else []
     return _start_update(ng, "ConfigUpdate", params)

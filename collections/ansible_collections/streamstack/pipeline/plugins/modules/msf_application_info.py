@@ -18,6 +18,9 @@ description:
     growing over the last O(window_minutes), makes RV(job.healthy) false. MSF
     publishes these metrics a few minutes after a start; until then
     RV(job.healthy) is null.
+  - With O(list_snapshots=true) it also lists the application's snapshots, newest first
+    (C(ListApplicationSnapshots)) - a graceful stop takes one when snapshots are on, and a
+    start with C(RESTORE_FROM_LATEST_SNAPSHOT) resumes from the newest C(READY) one.
   - Never fails because of what it finds; use C(until) or C(assert) on the result,
     for instance to wait with progress for a long start.
 author:
@@ -35,6 +38,11 @@ options:
     description: How far back the job check looks.
     type: int
     default: 10
+  list_snapshots:
+    description: Also return the application's snapshots (needs C(kinesisanalytics:ListApplicationSnapshots)).
+    type: bool
+    default: false
+    version_added: 0.3.0
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -58,6 +66,17 @@ EXAMPLES = r"""
   retries: 20
   delay: 30
   failed_when: flink.job.healthy is false
+
+- name: The snapshot the next start would restore
+  streamstack.pipeline.msf_application_info:
+    name: streamstack-dev
+    check_job: false
+    list_snapshots: true
+  register: flink
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ flink.snapshots | selectattr('status', 'equalto', 'READY') | map(attribute='name') | first | default('none') }}"
 """
 
 RETURN = r"""
@@ -108,6 +127,29 @@ job:
     message:
       description: "What was found."
       type: str
+snapshots:
+  description: The application's snapshots, newest first (empty when it has none or does not exist).
+  returned: when O(list_snapshots=true)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: "Snapshot name."
+      type: str
+    status:
+      description: "CREATING, READY, DELETING or FAILED."
+      type: str
+    created:
+      description: "Creation time, ISO 8601."
+      type: str
+    application_version_id:
+      description: "The application version the snapshot was taken of."
+      type: int
+    runtime:
+      description: "The Flink runtime it was taken on."
+      type: str
+  sample: [{"name": "streamstack-dev-stop-3-1764000000000", "status": "READY", "created": "2026-11-24T10:00:00+00:00",
+            "application_version_id": 3, "runtime": "FLINK-2_2"}]
 """
 
 try:
@@ -125,12 +167,35 @@ from ansible_collections.streamstack.pipeline.plugins.module_utils.msf import (
 )
 
 
+def snapshots(client, name):
+    """ListApplicationSnapshots, every page, newest first."""
+    found, token = [], None
+    while True:
+        kwargs = {"ApplicationName": name, "Limit": 50}
+        if token:
+            kwargs["NextToken"] = token
+        page = client.list_application_snapshots(aws_retry=True, **kwargs)
+        found.extend(page.get("SnapshotSummaries") or [])
+        token = page.get("NextToken")
+        if not token:
+            break
+    found.sort(key=lambda s: s.get("SnapshotCreationTimestamp"), reverse=True)
+    return [{
+        "name": s.get("SnapshotName"),
+        "status": s.get("SnapshotStatus"),
+        "created": s["SnapshotCreationTimestamp"].isoformat() if s.get("SnapshotCreationTimestamp") else None,
+        "application_version_id": s.get("ApplicationVersionId"),
+        "runtime": s.get("RuntimeEnvironment"),
+    } for s in found]
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
             name=dict(type="str", required=True),
             check_job=dict(type="bool", default=True),
             window_minutes=dict(type="int", default=10),
+            list_snapshots=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -139,8 +204,10 @@ def main():
     try:
         detail = describe(client, name)
         if detail is None:
-            module.exit_json(changed=False, exists=False, application={}, job={"checked": False})
+            extra = {"snapshots": []} if module.params["list_snapshots"] else {}
+            module.exit_json(changed=False, exists=False, application={}, job={"checked": False}, **extra)
         app = summarize(detail, tags_of(client, detail["ApplicationARN"]))
+        extra = {"snapshots": snapshots(client, name)} if module.params["list_snapshots"] else {}
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         module.fail_json_aws(exc, msg=f"Failed to read Managed Flink application {name}")
 
@@ -151,7 +218,7 @@ def main():
             job = job_health(cloudwatch, name, app["runtime"], window_minutes=module.params["window_minutes"])
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             module.warn(f"Could not read the Flink job's CloudWatch metrics ({exc}): job not checked")
-    module.exit_json(changed=False, exists=True, application=app, job=job)
+    module.exit_json(changed=False, exists=True, application=app, job=job, **extra)
 
 
 if __name__ == "__main__":
