@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Every Molecule scenario (molecule/*/molecule.yml) against ONE AWS emulator
 # (moto with the harness patches, tests/harness/emulator/serve.py), its state
-# reset before each scenario. Prints the time each scenario took; exits
-# non-zero if any failed. The emulator is stopped however this ends.
+# reset before each scenario. Scenarios that read STREAMSTACK_KUBECONFIG also
+# get the harness's Kubernetes control plane (tests/harness/kube_serve.py),
+# started once on first need. Prints the time each scenario took; exits
+# non-zero if any failed. The emulator and the cluster are stopped however
+# this ends.
 # Usage: scripts/molecule_all.sh [scenario ...]    (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +24,14 @@ work=$(mktemp -d)
 python tests/harness/emulator/serve.py --port 0 --url-file "$work/url" > "$work/emulator.log" 2>&1 &
 emulator=$!
 scenario_pid=
+kube=
 stop_emulator() {
   kill "$emulator" 2>/dev/null || true
   wait "$emulator" 2>/dev/null || true
+  if [[ -n $kube ]]; then
+    kill "$kube" 2>/dev/null || true
+    wait "$kube" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 # Interrupted: stop the running scenario (its own process group: molecule and
@@ -53,6 +61,30 @@ echo "molecule_all: AWS emulator at $url (pid $emulator)"
 export STREAMSTACK_AWS_ENDPOINT=$url
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 
+# The Kubernetes control plane with two fake t3.medium nodes (the POC's node group),
+# exported as STREAMSTACK_KUBECONFIG, STREAMSTACK_KUBE_BIN and helm's folders.
+start_kube() {
+  [[ -n $kube ]] && return 0
+  python tests/harness/kube_serve.py --workdir "$work/kube" --nodes t3.medium:2 \
+    --env-file "$work/kube.env" > "$work/kube.log" 2>&1 &
+  kube=$!
+  for _ in $(seq 1 600); do
+    [[ -s $work/kube.env ]] && break
+    kill -0 "$kube" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [[ ! -s $work/kube.env ]]; then
+    echo "molecule_all: the Kubernetes harness did not start (scripts/setup_kube.sh builds it); its log:" >&2
+    tail -20 "$work/kube.log" >&2
+    return 1
+  fi
+  set -a
+  # shellcheck disable=SC1091
+  source "$work/kube.env"
+  set +a
+  echo "molecule_all: Kubernetes harness ready (pid $kube)"
+}
+
 declare -A took result
 failed=0
 start_all=$SECONDS
@@ -68,6 +100,9 @@ for scenario in "${scenarios[@]}"; do
   # (in its own session) so that a signal reaches the traps above at once.
   status=0
   curl -fsS -X POST "$url/moto-api/reset" > /dev/null || status=$?
+  if [[ $status == 0 ]] && grep -rqs STREAMSTACK_KUBECONFIG "molecule/$scenario"; then
+    start_kube || status=$?
+  fi
   if [[ $status == 0 ]]; then
     setsid molecule test -s "$scenario" &
     scenario_pid=$!
