@@ -74,6 +74,16 @@ def describe_addon(client, cluster_name, addon_name):
         raise
 
 
+def endpoint_access(cluster):
+    """A cluster's API endpoint access, as eks_cluster and eks_cluster_endpoint compare it."""
+    vpc = cluster.get("resourcesVpcConfig") or {}
+    return {
+        "private_access": bool(vpc.get("endpointPrivateAccess")),
+        "public_access": bool(vpc.get("endpointPublicAccess")),
+        "public_access_cidrs": normalize_cidrs(vpc.get("publicAccessCidrs") or []),
+    }
+
+
 def version_key(version):
     """'v1.48.0-eksbuild.1' -> (1, 48, 0, 1): sortable."""
     return tuple(int(n) for n in re.findall(r"[0-9]+", str(version)))

@@ -134,20 +134,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     EksTimeout,
     describe_cluster,
+    endpoint_access,
     normalize_cidrs,
     poll,
 )
 
 TRANSITIONAL = ("CREATING", "UPDATING", "DELETING", "PENDING")
-
-
-def current_access(cluster):
-    vpc = cluster.get("resourcesVpcConfig") or {}
-    return {
-        "private_access": bool(vpc.get("endpointPrivateAccess")),
-        "public_access": bool(vpc.get("endpointPublicAccess")),
-        "public_access_cidrs": normalize_cidrs(vpc.get("publicAccessCidrs") or []),
-    }
 
 
 def wanted_access(params, current):
@@ -201,7 +193,7 @@ def main():
         cluster = describe_cluster(client, name)
         if cluster is None:
             module.fail_json(msg=f"EKS cluster {name} not found", **result)
-        before = current_access(cluster)
+        before = endpoint_access(cluster)
         after = wanted_access(p, before)
         result["endpoint_access"] = before
         if after == before:
@@ -223,7 +215,7 @@ def main():
             if cluster is None or cluster["status"] != "ACTIVE":
                 module.fail_json(msg=f"EKS cluster {name} is {cluster['status'] if cluster else 'gone'}, not ACTIVE",
                                  **result)
-            before = current_access(cluster)
+            before = endpoint_access(cluster)
             if after == before:  # someone else made the change meanwhile
                 result.update(endpoint_access=before)
                 module.exit_json(**result)
