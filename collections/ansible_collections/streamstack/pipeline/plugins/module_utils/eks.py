@@ -84,6 +84,36 @@ def endpoint_access(cluster):
     }
 
 
+# The endpoint options of eks_cluster and eks_cluster_endpoint (doc_fragments/eks_endpoint.py).
+ENDPOINT_ARGS = dict(
+    private_access=dict(type="bool", default=True),
+    public_access=dict(type="bool", default=True),
+    public_access_cidrs=dict(type="list", elements="str"),
+)
+
+
+def wanted_endpoint_access(params):
+    """The endpoint access asked for, checked before any AWS call.
+
+    Returns (access, warnings); raises ValueError with the message naming the option.
+    With public access off the CIDRs are neither checked nor returned (empty).
+    """
+    if not params["private_access"] and not params["public_access"]:
+        raise ValueError("private_access and public_access cannot both be false: the API server would be "
+                         "unreachable (EKS refuses it too)")
+    cidrs, warnings = [], []
+    if params["public_access"]:
+        if not params["public_access_cidrs"]:
+            raise ValueError("public_access_cidrs is required when public_access is true: list the egress CIDRs "
+                             "of the clients outside the VPC (without it EKS allows 0.0.0.0/0)")
+        cidrs = normalize_cidrs(params["public_access_cidrs"])
+        if "0.0.0.0/0" in cidrs:
+            warnings.append(f"public_access_cidrs of cluster {params['name']} includes 0.0.0.0/0: its API endpoint "
+                            "is open to the whole internet (only authentication protects it)")
+    return ({"private_access": params["private_access"], "public_access": params["public_access"],
+             "public_access_cidrs": cidrs}, warnings)
+
+
 def version_key(version):
     """'v1.48.0-eksbuild.1' -> (1, 48, 0, 1): sortable."""
     return tuple(int(n) for n in re.findall(r"[0-9]+", str(version)))

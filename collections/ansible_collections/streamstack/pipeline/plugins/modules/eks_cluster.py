@@ -50,20 +50,6 @@ options:
     type: list
     elements: str
     default: []
-  private_access:
-    description: Enable the private (in-VPC) endpoint.
-    type: bool
-    default: true
-  public_access:
-    description: Enable the public endpoint.
-    type: bool
-    default: true
-  public_access_cidrs:
-    description:
-      - IPv4 CIDRs allowed to reach the public endpoint. Required when O(public_access=true)
-        (left out, EKS would allow C(0.0.0.0/0)).
-    type: list
-    elements: str
   tags:
     description: Tags of a new cluster (an existing cluster's tags are left to the tagging API).
     type: dict
@@ -77,6 +63,7 @@ options:
     type: int
     default: 1200
 extends_documentation_fragment:
+  - streamstack.pipeline.eks_endpoint
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -156,12 +143,13 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
+    ENDPOINT_ARGS,
     EksTimeout,
     describe_cluster,
     endpoint_access,
     error_code,
-    normalize_cidrs,
     poll,
+    wanted_endpoint_access,
 )
 
 
@@ -171,22 +159,13 @@ def check_params(module):
         module.fail_json(msg=f"wait_timeout must be at least 1 second, got {p['wait_timeout']}")
     if p["state"] == "absent":
         return None
-    if not p["private_access"] and not p["public_access"]:
-        module.fail_json(msg="private_access and public_access cannot both be false: the API server would be "
-                             "unreachable (EKS refuses it too)")
-    cidrs = []
-    if p["public_access"]:
-        if not p["public_access_cidrs"]:
-            module.fail_json(msg="public_access_cidrs is required when public_access is true: list the egress "
-                                 "CIDRs of the clients outside the VPC (without it EKS allows 0.0.0.0/0)")
-        try:
-            cidrs = normalize_cidrs(p["public_access_cidrs"])
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
-        if "0.0.0.0/0" in cidrs:
-            module.warn(f"public_access_cidrs of cluster {p['name']} includes 0.0.0.0/0: its API endpoint is open to "
-                        "the whole internet (only authentication protects it)")
-    return {"private_access": p["private_access"], "public_access": p["public_access"], "public_access_cidrs": cidrs}
+    try:
+        wanted, warnings = wanted_endpoint_access(p)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+    return wanted
 
 
 def immutable_differences(cluster, p):
@@ -282,9 +261,7 @@ def main():
             role_arn=dict(type="str"),
             subnets=dict(type="list", elements="str"),
             security_groups=dict(type="list", elements="str", default=[]),
-            private_access=dict(type="bool", default=True),
-            public_access=dict(type="bool", default=True),
-            public_access_cidrs=dict(type="list", elements="str"),
+            **ENDPOINT_ARGS,
             tags=dict(type="dict", aliases=["resource_tags"]),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1200),

@@ -31,20 +31,6 @@ options:
     type: str
     required: true
     aliases: [cluster_name]
-  private_access:
-    description: Enable the private (in-VPC) endpoint.
-    type: bool
-    default: true
-  public_access:
-    description: Enable the public endpoint.
-    type: bool
-    default: true
-  public_access_cidrs:
-    description:
-      - IPv4 CIDRs allowed to reach the public endpoint. Required when O(public_access=true)
-        (left out, EKS would allow C(0.0.0.0/0)).
-    type: list
-    elements: str
   wait:
     description: Wait inside the module until the update is C(Successful) (or has failed).
     type: bool
@@ -54,6 +40,7 @@ options:
     type: int
     default: 1200
 extends_documentation_fragment:
+  - streamstack.pipeline.eks_endpoint
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -132,11 +119,13 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
+    ENDPOINT_ARGS,
     EksTimeout,
     describe_cluster,
     endpoint_access,
     normalize_cidrs,
     poll,
+    wanted_endpoint_access,
 )
 
 TRANSITIONAL = ("CREATING", "UPDATING", "DELETING", "PENDING")
@@ -160,9 +149,7 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
             name=dict(type="str", required=True, aliases=["cluster_name"]),
-            private_access=dict(type="bool", default=True),
-            public_access=dict(type="bool", default=True),
-            public_access_cidrs=dict(type="list", elements="str"),
+            **ENDPOINT_ARGS,
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=1200),
         ),
@@ -170,20 +157,12 @@ def main():
     )
     p = module.params
     name = p["name"]
-    if not p["private_access"] and not p["public_access"]:
-        module.fail_json(msg="private_access and public_access cannot both be false: the API server would be "
-                             "unreachable (EKS refuses it too)")
-    if p["public_access"]:
-        if not p["public_access_cidrs"]:
-            module.fail_json(msg="public_access_cidrs is required when public_access is true: list the egress "
-                                 "CIDRs of the clients outside the VPC (without it EKS allows 0.0.0.0/0)")
-        try:
-            cidrs = normalize_cidrs(p["public_access_cidrs"])
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
-        if "0.0.0.0/0" in cidrs:
-            module.warn(f"public_access_cidrs of cluster {name} includes 0.0.0.0/0: its API endpoint is open to the "
-                        "whole internet (only authentication protects it)")
+    try:
+        _, warnings = wanted_endpoint_access(p)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
     if p["wait_timeout"] < 1:
         module.fail_json(msg=f"wait_timeout must be at least 1 second, got {p['wait_timeout']}")
 
