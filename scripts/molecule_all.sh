@@ -7,6 +7,11 @@
 # non-zero if any failed. The emulator and the cluster are stopped however
 # this ends.
 # Usage: scripts/molecule_all.sh [scenario ...]    (default: all of them)
+#
+# MOLECULE_LANES=N (default 2) runs the scenarios in N lanes at once, each lane
+# this script again with its own emulator (most of a scenario's time is spent
+# waiting), the scenarios spread by their usual duration; each lane's log is
+# printed when it ends. MOLECULE_LANES=1: one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PWD/.venv/bin:$PATH
@@ -18,6 +23,46 @@ else
   for file in molecule/*/molecule.yml; do
     scenarios+=("$(basename "$(dirname "$file")")")
   done
+fi
+
+lanes=${MOLECULE_LANES:-2}
+if [[ $lanes -gt 1 && ${#scenarios[@]} -gt 1 ]]; then
+  # Usual seconds per scenario on the 2-core CI machine (unknown: 60), heaviest first.
+  declare -A usual=([pause]=140 [eks]=120 [flink_app]=110 [alb]=80 [msk]=75 [ttl]=70 [vpc]=60
+                    [local_stack]=60 [pinot]=55 [audit]=25 [cost]=15 [stack_outputs]=10 [preflight]=10)
+  mapfile -t ordered < <(for s in "${scenarios[@]}"; do echo "${usual[$s]:-60} $s"; done | sort -rn | cut -d' ' -f2)
+  declare -a load lane_of
+  for ((i = 0; i < lanes; i++)); do load[i]=0; lane_of[i]=""; done
+  for s in "${ordered[@]}"; do   # each to the lane with the least so far
+    best=0
+    for ((i = 1; i < lanes; i++)); do ((load[i] < load[best])) && best=$i; done
+    load[best]=$((load[best] + ${usual[$s]:-60}))
+    lane_of[best]+=" $s"
+  done
+  logs=$(mktemp -d)
+  pids=()
+  trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; rm -rf "$logs"; exit 130' INT TERM
+  start_all=$SECONDS
+  for ((i = 0; i < lanes; i++)); do
+    [[ -n ${lane_of[i]} ]] || continue
+    echo "molecule_all: lane $i:${lane_of[i]} (about ${load[i]} s)"
+    # shellcheck disable=SC2086  # the list is meant to split into scenario names
+    MOLECULE_LANES=1 bash "$0" ${lane_of[i]} > "$logs/lane$i.log" 2>&1 &
+    pids+=($!)
+  done
+  failed=0
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    wait "${pids[i]}" || failed=1
+  done
+  for log in "$logs"/lane*.log; do
+    echo "=== molecule: $(basename "$log" .log)"
+    cat "$log"
+  done
+  echo "=== molecule timings, all lanes (s):"
+  grep -h -A100 '^=== molecule timings' "$logs"/lane*.log | grep -Ev '^(=== molecule timings|--)' | grep -v ' total ' | sort
+  printf '  %-14s %5s  (%s lanes at once)\n' total $((SECONDS - start_all)) "$lanes"
+  rm -rf "$logs"
+  exit $failed
 fi
 
 work=$(mktemp -d)

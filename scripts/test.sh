@@ -28,7 +28,10 @@ for stage in "${stages[@]}"; do
     harness)     run_stage harness pytest -q -p no:cacheprovider tests/harness ;;
     # The README's first command, end to end on this machine (prints its own steps).
     local)       run_stage local pytest -q -s -p no:cacheprovider tests/local ;;
-    integration) run_stage integration pytest -q -p no:cacheprovider tests/integration ;;
+    # --durations: the slowest tests, so growth is visible.
+    # Two workers (pytest-xdist): much of this stage waits on polls. tests/conftest.py
+    # keeps the tests of the real Kafka and Pinot on one worker, and each file together.
+    integration) run_stage integration pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15 tests/integration ;;
     molecule)    run_stage molecule bash scripts/molecule_all.sh ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac

@@ -108,3 +108,38 @@ def kube_namespace(kube_cluster, request):
     kube_cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
     yield name
     kube_cluster.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
+
+
+# ---------------------------------------------------------------- xdist
+# The integration stage runs on two workers (pytest-xdist, --dist loadgroup):
+# much of its time is spent waiting on polls. Every test that uses the real
+# Kafka or Pinot goes to one worker, so the session starts them once; a file
+# with module-scoped fixtures stays together, so they are built once; any
+# other test may go anywhere. The whole-stack tests (emulator and Kubernetes,
+# 4-7 min each) are handed out first, so no worker is left with one at the end.
+_LOCAL_SERVICES = {"kafka_broker", "pinot_cluster"}
+_WHOLE_STACK = {"aws_emulator", "kube_cluster"}
+
+
+def pytest_collection_modifyitems(config, items):
+    def path(item):
+        return item.nodeid.split("::")[0]
+
+    def uses_module_fixtures(item):
+        info = getattr(item, "_fixtureinfo", None)
+        return any(defs and defs[-1].scope == "module" for defs in (info.name2fixturedefs.values() if info else ()))
+
+    with_services = {path(item) for item in items if _LOCAL_SERVICES & set(item.fixturenames)}
+    with_module_fixtures = {path(item) for item in items if uses_module_fixtures(item)}
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if path(item) in with_services:
+            group = "local-services"
+        elif path(item) in with_module_fixtures:
+            group = path(item)
+        else:
+            group = item.nodeid
+        item.add_marker(pytest.mark.xdist_group(group))
+    # Longest first: the whole-stack tests, then the local services' group (about 8 min).
+    items.sort(key=lambda item: 0 if _WHOLE_STACK <= set(item.fixturenames) else 1 if path(item) in with_services else 2)
