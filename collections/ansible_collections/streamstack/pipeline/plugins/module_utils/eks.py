@@ -64,6 +64,16 @@ def describe_cluster(client, name):
         raise
 
 
+def describe_nodegroup(client, cluster_name, name):
+    """DescribeNodegroup's ``nodegroup``, or None when it (or its cluster) does not exist."""
+    try:
+        return client.describe_nodegroup(clusterName=cluster_name, nodegroupName=name, aws_retry=True)["nodegroup"]
+    except Exception as exc:  # botocore ClientError
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
 def describe_addon(client, cluster_name, addon_name):
     """DescribeAddon's ``addon``, or None when the add-on (or the cluster) does not exist."""
     try:
@@ -199,6 +209,27 @@ def poll(read, done, timeout, what, status_of=lambda obj: None, interval_max=15.
                 status=status, waited=round(waited, 1))
         sleep(min(delay, max(0.0, timeout - waited)))
         delay = min(delay * 2, interval_max)
+
+
+def update_summary(update):
+    """The fields of an EKS ``update`` a module returns."""
+    return {k: update.get(k) for k in ("id", "status", "type", "errors")}
+
+
+def wait_for_update(client, update, timeout, what, cluster_name, nodegroup_name=None):
+    """Poll DescribeUpdate until ``update`` is no longer InProgress.
+
+    Returns (final update, waited seconds, None when Successful or else a sentence
+    starting with ``what``); raises EksTimeout after ``timeout`` seconds."""
+    ids = {"name": cluster_name, "updateId": update["id"]}
+    if nodegroup_name:
+        ids["nodegroupName"] = nodegroup_name
+    final, waited = poll(lambda: client.describe_update(aws_retry=True, **ids)["update"],
+                         lambda u: u["status"] != "InProgress", timeout, what, status_of=lambda u: u["status"])
+    if final["status"] == "Successful":
+        return final, waited, None
+    errors = "; ".join(f"{e.get('errorCode')}: {e.get('errorMessage')}" for e in final.get("errors") or [])
+    return final, waited, f"{what[:1].upper()}{what[1:]} ended {final['status']}" + (f": {errors}" if errors else "")
 
 
 def presigned_token(sts_client, cluster_name):

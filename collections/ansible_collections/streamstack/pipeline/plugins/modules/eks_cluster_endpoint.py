@@ -125,6 +125,8 @@ from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     endpoint_access,
     normalize_cidrs,
     poll,
+    update_summary,
+    wait_for_update,
     wanted_endpoint_access,
 )
 
@@ -201,19 +203,14 @@ def main():
 
         update = client.update_cluster_config(
             name=name, resourcesVpcConfig=update_request(after, before), aws_retry=True)["update"]
-        result["cluster_update"] = {k: update.get(k) for k in ("id", "status", "type", "errors")}
+        result["cluster_update"] = update_summary(update)
         if p["wait"]:
-            def read_update():
-                return client.describe_update(name=name, updateId=update["id"], aws_retry=True)["update"]
-
-            final, waited = poll(read_update, lambda u: u["status"] != "InProgress", p["wait_timeout"],
-                                 f"the endpoint update of cluster {name}", status_of=lambda u: u["status"])
+            final, waited, failure = wait_for_update(client, update, p["wait_timeout"],
+                                                     f"the endpoint update of cluster {name}", name)
             result["waited"] += waited
-            result["cluster_update"] = {k: final.get(k) for k in ("id", "status", "type", "errors")}
-            if final["status"] != "Successful":
-                errors = "; ".join(f"{e.get('errorCode')}: {e.get('errorMessage')}" for e in final.get("errors") or [])
-                module.fail_json(msg=f"The endpoint update of cluster {name} ended {final['status']}"
-                                     + (f": {errors}" if errors else ""), **result)
+            result["cluster_update"] = update_summary(final)
+            if failure:
+                module.fail_json(msg=failure, **result)
     except EksTimeout as exc:
         result["waited"] += exc.waited
         module.fail_json(msg=f"{exc}. The cluster stays as it was until the update finishes; run again later.",

@@ -148,7 +148,13 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import EksTimeout, error_code, poll
+from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
+    EksTimeout,
+    describe_nodegroup,
+    poll,
+    update_summary,
+    wait_for_update,
+)
 
 # Statuses that end by themselves; an update waits them out.
 TRANSITIONAL = ("CREATING", "UPDATING")
@@ -180,16 +186,6 @@ def problems_with(sizes):
                 out.append(f"{low} {sizes[low]} is greater than {high} {sizes[high]}")
                 break
     return out
-
-
-def describe_nodegroup(client, cluster_name, name):
-    """DescribeNodegroup's ``nodegroup``, or None when it (or its cluster) does not exist."""
-    try:
-        return client.describe_nodegroup(clusterName=cluster_name, nodegroupName=name, aws_retry=True)["nodegroup"]
-    except botocore.exceptions.ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
 
 
 def main():
@@ -256,20 +252,14 @@ def main():
         update = client.update_nodegroup_config(
             clusterName=cluster_name, nodegroupName=name, aws_retry=True,
             scalingConfig={API_NAMES[key]: value for key, value in after.items()})["update"]
-        result["nodegroup_update"] = {k: update.get(k) for k in ("id", "status", "type", "errors")}
+        result["nodegroup_update"] = update_summary(update)
         if p["wait"]:
-            def read_update():
-                return client.describe_update(name=cluster_name, nodegroupName=name, updateId=update["id"],
-                                              aws_retry=True)["update"]
-
-            final, waited = poll(read_update, lambda u: u["status"] != "InProgress", p["wait_timeout"],
-                                 f"the size update of the {where}", status_of=lambda u: u["status"])
+            final, waited, failure = wait_for_update(client, update, p["wait_timeout"],
+                                                     f"the size update of the {where}", cluster_name, name)
             result["waited"] += waited
-            result["nodegroup_update"] = {k: final.get(k) for k in ("id", "status", "type", "errors")}
-            if final["status"] != "Successful":
-                errors = "; ".join(f"{e.get('errorCode')}: {e.get('errorMessage')}" for e in final.get("errors") or [])
-                module.fail_json(msg=f"The size update of the {where} ended {final['status']}"
-                                     + (f": {errors}" if errors else ""), **result)
+            result["nodegroup_update"] = update_summary(final)
+            if failure:
+                module.fail_json(msg=failure, **result)
         latest = read()
         result["status"] = latest["status"] if latest else None
     except EksTimeout as exc:
