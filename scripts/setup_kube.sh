@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
 # The Kubernetes test harness's binaries, built from the Go module proxy and
-# cached by version under .cache/kube/<key>/bin (see ../shared/FACTS.md):
+# cached by version in $STREAMSTACK_CACHE/kube/<key>/bin (default ~/.cache/streamstack,
+# shared by every clone on this machine), linked from .cache/kube/<key> (see ../shared/FACTS.md):
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes)
 #   etcd (go.etcd.io/etcd/server/v3), kwok (fake nodes), helm 3 (kubernetes.core needs helm 3)
 # k8s.io/kubernetes and etcd cannot be `go install`ed (their go.mod files
 # rely on replace lines), so each is built through a small wrapper module.
-# About 9 minutes cold on 2 cores; seconds when the cache is warm.
+# About 9 minutes cold on 2 cores; seconds when the cache is warm. Only tests need
+# them (scripts/setup.sh --tests); no registry ships these versions prebuilt for
+# linux/amd64 (PyPI, npm, Debian: etcd 3.4, no kube-apiserver), so they are built.
 # Idempotent: prints the bin directory on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh   # STREAMSTACK_CACHE
 KUBE_VERSION=${KUBE_VERSION:-1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}
 HELM_VERSION=${HELM_VERSION:-3.22.0}
 key=k8s${KUBE_VERSION}-etcd${ETCD_VERSION}-kwok${KWOK_VERSION}-helm${HELM_VERSION}
-dest=$root/.cache/kube/$key
+dest=$STREAMSTACK_CACHE/kube/$key
 bin=$dest/bin
+link() { mkdir -p "$root/.cache/kube"; ln -sfn "$dest" "$root/.cache/kube/$key"; }
 want=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm)
 
 missing=()
 for b in "${want[@]}"; do [[ -x $bin/$b ]] || missing+=("$b"); done
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "setup_kube: binaries for $key already built"
-  echo "$bin"; exit 0
+  link
+  echo "setup_kube: binaries for $key already built ($dest)"
+  echo "$root/.cache/kube/$key/bin"; exit 0
 fi
 command -v go >/dev/null || { echo "setup_kube: Go is not installed; install Go >= 1.25 (the Kubernetes $KUBE_VERSION build needs it)" >&2; exit 1; }
 echo "setup_kube: building ${missing[*]} for $key (about 9 min cold; Go's module and build caches make later builds fast)"
@@ -106,5 +113,6 @@ rm -rf "$dest/src"
 for b in "${want[@]}"; do [[ -x $bin/$b ]] || { echo "setup_kube: $b was not built" >&2; exit 1; }; done
 "$bin/kube-apiserver" --version
 "$bin/helm" version --short
+link
 echo "setup_kube: done in ${SECONDS} s"
-echo "$bin"
+echo "$root/.cache/kube/$key/bin"

@@ -381,7 +381,7 @@ def _third_party_imports():
 
 def test_the_containerfile_installs_every_python_package_pinned_as_the_project_pins_it(ee_context):
     containerfile = (ee_context / "Containerfile").read_text()
-    project = _pins(ROOT / "requirements.txt")
+    project = {**_pins(ROOT / "requirements.txt"), **_pins(ROOT / "requirements-test.txt")}
     refs = re.search(r'ARG ANSIBLE_INSTALL_REFS="([^"]+)"', containerfile).group(1).split()
     assert refs == ["ansible-core==%s" % project["ansible-core"], "ansible-runner==%s" % project["ansible-runner"]]
     assert 'ARG PYCMD="/usr/bin/python3.11"' in containerfile
