@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Every Molecule scenario (molecule/*/molecule.yml) against ONE AWS emulator
-# (moto with the harness patches, tests/harness/emulator/serve.py), its state
-# reset before each scenario. Scenarios that read STREAMSTACK_KUBECONFIG also
-# get the harness's Kubernetes control plane (tests/harness/kube_serve.py),
-# started once on first need. Prints the time each scenario took; exits
+# Every Molecule scenario (molecule/*/molecule.yml). Scenarios that call AWS
+# (their inventory links ../shared/host_vars, which reads STREAMSTACK_AWS_ENDPOINT)
+# run against ONE AWS emulator (moto with the harness patches,
+# tests/harness/emulator/serve.py), started on first need, its state reset
+# before each of them; the others (cost, preflight, local_stack, ...) run
+# without one. Scenarios that read STREAMSTACK_KUBECONFIG also get the
+# harness's Kubernetes control plane (tests/harness/kube_serve.py), started
+# once on first need. Prints the time each scenario took; exits
 # non-zero if any failed. The emulator and the cluster are stopped however
 # this ends.
 # Usage: scripts/molecule_all.sh [scenario ...]    (default: all of them)
@@ -66,13 +69,14 @@ if [[ $lanes -gt 1 && ${#scenarios[@]} -gt 1 ]]; then
 fi
 
 work=$(mktemp -d)
-python tests/harness/emulator/serve.py --port 0 --url-file "$work/url" > "$work/emulator.log" 2>&1 &
-emulator=$!
+emulator=
 scenario_pid=
 kube=
 stop_emulator() {
-  kill "$emulator" 2>/dev/null || true
-  wait "$emulator" 2>/dev/null || true
+  if [[ -n $emulator ]]; then
+    kill "$emulator" 2>/dev/null || true
+    wait "$emulator" 2>/dev/null || true
+  fi
   if [[ -n $kube ]]; then
     kill "$kube" 2>/dev/null || true
     wait "$kube" 2>/dev/null || true
@@ -88,23 +92,29 @@ stop_scenario() {
 trap stop_emulator EXIT
 trap stop_scenario INT TERM
 
-for _ in $(seq 1 100); do
-  [[ -s $work/url ]] && break
-  kill -0 "$emulator" 2>/dev/null || break
-  sleep 0.2
-done
-if [[ ! -s $work/url ]]; then
-  echo "molecule_all: the AWS emulator did not start; its log:" >&2
-  tail -20 "$work/emulator.log" >&2
-  exit 1
-fi
-url=$(cat "$work/url")
-echo "molecule_all: AWS emulator at $url (pid $emulator)"
-
-# The scenarios read the endpoint from here (molecule/shared/host_vars); the
-# credentials are fake, the emulator accepts any.
-export STREAMSTACK_AWS_ENDPOINT=$url
+# The credentials are fake: the emulator accepts any, real AWS none.
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+url=
+start_emulator() {
+  [[ -n $emulator ]] && return 0
+  python tests/harness/emulator/serve.py --port 0 --url-file "$work/url" > "$work/emulator.log" 2>&1 &
+  emulator=$!
+  for _ in $(seq 1 100); do
+    [[ -s $work/url ]] && break
+    kill -0 "$emulator" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [[ ! -s $work/url ]]; then
+    echo "molecule_all: the AWS emulator did not start; its log:" >&2
+    tail -20 "$work/emulator.log" >&2
+    return 1
+  fi
+  url=$(cat "$work/url")
+  # The scenarios read the endpoint from here (molecule/shared/host_vars).
+  export STREAMSTACK_AWS_ENDPOINT=$url
+  echo "molecule_all: AWS emulator at $url (pid $emulator)"
+}
+needs_aws() { grep -qs 'shared/host_vars' "molecule/$1/molecule.yml"; }
 
 # The Kubernetes control plane with two fake t3.medium nodes (the POC's node group),
 # exported as STREAMSTACK_KUBECONFIG, STREAMSTACK_KUBE_BIN and helm's folders.
@@ -136,15 +146,19 @@ start_all=$SECONDS
 for scenario in "${scenarios[@]}"; do
   echo "=== molecule: $scenario"
   start=$SECONDS
-  if ! kill -0 "$emulator" 2>/dev/null; then
+  if [[ -n $emulator ]] && ! kill -0 "$emulator" 2>/dev/null; then
     echo "molecule_all: the AWS emulator (pid $emulator) is gone; stopping here" >&2
     failed=1
     break
   fi
-  # Each scenario starts from an empty AWS. Molecule runs in the background
+  # Each AWS scenario starts from an empty AWS. Molecule runs in the background
   # (in its own session) so that a signal reaches the traps above at once.
   status=0
-  curl -fsS -X POST "$url/moto-api/reset" > /dev/null || status=$?
+  if needs_aws "$scenario"; then
+    start_emulator && curl -fsS -X POST "$url/moto-api/reset" > /dev/null || status=$?
+  else
+    echo "molecule_all: $scenario calls no AWS: no emulator"
+  fi
   if [[ $status == 0 ]] && grep -rqs STREAMSTACK_KUBECONFIG "molecule/$scenario"; then
     start_kube || status=$?
   fi
@@ -164,7 +178,7 @@ for scenario in "${scenarios[@]}"; do
   echo "=== molecule: $scenario ${result[$scenario]} in ${took[$scenario]} s"
 done
 
-if [[ $failed == 1 ]]; then
+if [[ $failed == 1 && -n $emulator ]]; then
   echo "molecule_all: the emulator's last errors (an AWS call it could not serve shows here):"
   grep -E 'Error|Exception|Traceback| 500 -' "$work/emulator.log" | tail -10 || echo "  none"
 fi

@@ -217,8 +217,9 @@ _running_lock = threading.Lock()
 class KubeCluster:
     """etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok, on 127.0.0.1."""
 
-    def __init__(self, workdir: Path, bins: Path) -> None:
+    def __init__(self, workdir: Path, bins: Path, pod_ready_delay_ms: int = 0) -> None:
         self.workdir = workdir
+        self.pod_ready_delay_ms = pod_ready_delay_ms
         self.bin_dir = bins
         self.pki = workdir / "pki"
         self.ca_file = self.pki / "ca.crt"
@@ -233,13 +234,15 @@ class KubeCluster:
 
     # ------------------------------------------------------------------ life
     @classmethod
-    def start(cls, workdir: Path, timeout: float = 60, bins: Path | None = None) -> "KubeCluster":
+    def start(cls, workdir: Path, timeout: float = 60, bins: Path | None = None,
+              pod_ready_delay_ms: int = 0) -> "KubeCluster":
         """Start every process and wait (at most ``timeout`` s in all) until the API is
         ready, the controllers run (``default`` ServiceAccount exists), the scheduler
-        holds its lease and kwok answers."""
+        holds its lease and kwok answers. ``pod_ready_delay_ms``: a scheduled pod turns
+        Ready that long after (image pulls and start-up on a real node; bench/)."""
         workdir = Path(workdir).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
-        cluster = cls(workdir, bins or bin_dir())
+        cluster = cls(workdir, bins or bin_dir(), pod_ready_delay_ms)
         with _running_lock:
             _running.append(cluster)
         try:
@@ -354,7 +357,14 @@ class KubeCluster:
             path = self.kubeconfig if name == "admin" else self.workdir / f"{name}.kubeconfig"
             path.write_text(_kubeconfig(self.server, ca_pem, cn, cert, key))
             path.chmod(0o600)
-        (self.workdir / "kwok.yaml").write_text(STAGES.read_text())
+        stages = STAGES.read_text()
+        if self.pod_ready_delay_ms:
+            docs = list(yaml.safe_load_all(stages))
+            for doc in docs:
+                if doc and doc["metadata"]["name"] == "pod-ready":
+                    doc["spec"]["delay"] = {"durationMilliseconds": int(self.pod_ready_delay_ms)}
+            stages = yaml.safe_dump_all(docs, sort_keys=False)
+        (self.workdir / "kwok.yaml").write_text(stages)
 
     def _record(self) -> None:
         """Register with harness.services' orphan registry: a later session stops these

@@ -650,6 +650,24 @@ def test_transition_time_progression(clients, net, transition):
     assert describe(kafka, arn)["State"] == "ACTIVE"
 
 
+def test_transition_time_per_status(clients, net, transition):
+    """The latency profile's shape: creating and deleting take different times."""
+    kafka = clients("kafka")
+    transition("kafka::cluster", "time", seconds=1.5, per_status={"DELETING": 0.5})
+    arn = make_cluster(kafka, net)
+    assert describe(kafka, arn)["State"] == "CREATING"
+    time.sleep(0.7)
+    assert describe(kafka, arn)["State"] == "CREATING", "CREATING must last its own 1.5 s"
+    time.sleep(1.0)
+    assert describe(kafka, arn)["State"] == "ACTIVE"
+    kafka.delete_cluster(ClusterArn=arn, CurrentVersion=describe(kafka, arn)["CurrentVersion"])
+    assert describe(kafka, arn)["State"] == "DELETING"
+    time.sleep(0.7)
+    with pytest.raises(ClientError) as e:
+        describe(kafka, arn)
+    assert code(e) == "NotFoundException", "DELETING must last only its own 0.5 s"
+
+
 def test_aws_env_fixture(aws_env, monkeypatch):
     assert aws_env["AWS_ACCESS_KEY_ID"] == "testing" and aws_env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert aws_env["AWS_EC2_METADATA_DISABLED"] == "true"

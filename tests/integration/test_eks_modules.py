@@ -33,7 +33,6 @@ import os
 import textwrap
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 

@@ -39,7 +39,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from integration.playbook import failures, run_play
 

@@ -5,7 +5,6 @@ and delete again (changed=0)."""
 import json
 import sys
 import time
-from pathlib import Path
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient

@@ -1128,7 +1128,7 @@ def create_access_entry(self: EKSResponse) -> ActionResult:
     _api_enabled(cluster)
     principal = p["principalArn"]
     if principal in _entries(cluster):
-        raise _err("ResourceInUseException", f"The specified access entry resource is already in use on this cluster.")
+        raise _err("ResourceInUseException", "The specified access entry resource is already in use on this cluster.")
     _check_principal(backend, principal)
     entry = _new_entry(backend, cluster, principal, p)
     _entries(cluster)[principal] = entry

@@ -1,4 +1,4 @@
-"""The job templates' playbooks, run the way AWX runs them, against the AWS emulator.
+"""AWX stand-in: launches the job templates of awx/definitions.yml the way AWX runs them.
 
 AWX (24.6.1, awx/main/tasks/jobs.py) gives ansible-runner a private data
 directory holding:
@@ -14,10 +14,9 @@ paths it derives from the project's ansible.cfg, the AWS credential's keys, and
 what the execution environment sets (STREAMSTACK_FLINK_CONNECTOR_JAR). No
 terminal answers anything: a prompt would hang until the idle timeout.
 
-The emulator and the Kubernetes harness stand in for AWS and EKS; what they
-need (the emulator's endpoint, the harness's kubeconfig, helm and the stand-in
-chart, a fixed expiry) is set as inventory variables, where an AWX user would
-set such things, not as extra variables the templates do not accept.
+    jobs = AwxJobs(tmp_path, credential_env, inventory_vars)   # inventory_vars: what an AWX user sets on the inventory
+    job = jobs.launch("deploy.yml", answers={...})             # survey answers, checked as AWX checks them
+    job.assert_ran(); job.stats(); job.changed_tasks()
 """
 from __future__ import annotations
 
@@ -27,16 +26,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+import ansible_runner
 import yaml
 
 from harness import awx
-from integration.awsstate import leftovers
-
-ansible_runner = pytest.importorskip("ansible_runner")
 
 ROOT = awx.ROOT
-ENV_NAME = "poc"
 JAR = ROOT / ".cache" / "jars" / "flink-sql-connector-kafka-5.0.0-2.2" / "flink-sql-connector-kafka-5.0.0-2.2.jar"
 
 
@@ -73,9 +68,9 @@ def _synced_project(dest: Path) -> Path:
     return dest
 
 
-def _imported_inventory(project: Path, inventory_vars: dict) -> dict:
+def _imported_inventory(project: Path, env_name: str, inventory_vars: dict) -> dict:
     """The inventory AWX imports from the SCM source, with the given variables set on it."""
-    proc = subprocess.run([str(awx.VENV_BIN / "ansible-inventory"), "-i", f"inventories/{ENV_NAME}", "--list", "--export"],
+    proc = subprocess.run([str(awx.VENV_BIN / "ansible-inventory"), "-i", f"inventories/{env_name}", "--list", "--export"],
                           cwd=project, capture_output=True, text=True, check=True,
                           env={k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")})
     data = json.loads(proc.stdout)
@@ -109,8 +104,9 @@ def _awx_paths(private: Path, project: Path) -> dict:
 class AwxJobs:
     """Launches job templates of awx/definitions.yml as AWX would."""
 
-    def __init__(self, base: Path, credential_env: dict, inventory_vars: dict):
+    def __init__(self, base: Path, credential_env: dict, inventory_vars: dict, env_name: str = "poc"):
         self.base = base
+        self.env_name = env_name
         self.credential_env = credential_env
         self.inventory_vars = inventory_vars
         self.templates = {t["playbook"]: t for t in awx.definitions()["job_templates"]}
@@ -134,7 +130,7 @@ class AwxJobs:
         (private / "inventory").mkdir(parents=True)
         script = private / "inventory" / "hosts"
         script.write_text("#! %s\n# -*- coding: utf-8 -*-\nprint(%r)\n" % (
-            awx.VENV_BIN / "python", json.dumps(_imported_inventory(project, self.inventory_vars))))
+            awx.VENV_BIN / "python", json.dumps(_imported_inventory(project, self.env_name, self.inventory_vars))))
         script.chmod(0o700)
         meta = {"awx_job_id": self.count, "awx_job_launch_type": "manual", "awx_job_template_name": template["name"],
                 "awx_inventory_name": template["inventory"], "awx_project_revision": "test",
@@ -189,72 +185,3 @@ class Job:
         actions = {e["event_data"].get("task_action") for e in self.events if e["event"] == "playbook_on_task_start"}
         assert not actions & {"pause", "ansible.builtin.pause", "ansible.legacy.pause"}, actions
         assert "Enter" not in self.output and "[y/N]" not in self.output
-
-
-@pytest.fixture
-def clean_environ(monkeypatch):
-    """AWX builds the job's environment itself: none of the test runner's ANSIBLE_* settings leak in."""
-    for key in list(os.environ):
-        if key.startswith(("ANSIBLE_", "AWS_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("PATH", "%s:%s" % (awx.VENV_BIN, os.environ.get("PATH", "")))
-
-
-def test_deploy_verify_teardown_run_as_awx_runs_them(aws_emulator, aws_env, tmp_path, kube_cluster, kube_nodes,
-                                                      clean_environ):
-    if not JAR.exists():
-        pytest.skip("the Flink connector jar is not in .cache/jars (scripts/setup_flink.sh); the EE carries it")
-    aws_emulator.reset()
-    kube_nodes("t3.medium", 2, prefix=f"streamstack-{ENV_NAME}-nodes")
-    credential = {"AWS_ACCESS_KEY_ID": aws_env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": aws_env["AWS_SECRET_ACCESS_KEY"],
-                  # The emulator's fake keys must never reach for an instance profile.
-                  "AWS_EC2_METADATA_DISABLED": "true"}
-    inventory_vars = {
-        "aws_endpoint_url": aws_emulator.url,
-        "pinot_kubeconfig": str(kube_cluster.kubeconfig),
-        "pinot_helm_binary": str(kube_cluster.bin_dir / "helm"),
-        "pinot_chart_ref": str(ROOT / "tests" / "charts" / "pinot-standin"),
-        "pinot_tables_schemas": [], "pinot_tables_tables": [], "verify_pinot": False,
-        # A fixed expiry, else every deploy extends it (a change, by design).
-        "ttl_expires_at": "2030-01-01T00:00:00Z",
-    }
-    jobs = AwxJobs(tmp_path, credential, inventory_vars)
-
-    deploy = jobs.launch("deploy.yml")
-    assert deploy.extra == {"cost_budget_override": "false"}, "the survey's defaults only"
-    deploy.assert_ran()
-    deploy.assert_nothing_prompted()
-    assert leftovers(aws_emulator.url, "streamstack", ENV_NAME), "deploy created nothing"
-    builds = [e for e in deploy.events if e["event"] == "runner_on_ok"
-              and e["event_data"].get("task") == "Build the application zip (files/flink/package.py)"]
-    assert builds and "--jar" in builds[0]["event_data"]["res"]["cmd"], "the EE's jar, not Maven"
-    # The outputs are the job's artifacts (AWX keeps them, a workflow passes them on), not a
-    # file in the job's checkout, which AWX deletes (and which would change on every deploy).
-    outputs = deploy.stats()["artifact_data"]["stack_outputs"]
-    assert outputs["environment"] == ENV_NAME and outputs["msk"]["cluster_arn"].startswith("arn:aws:kafka:")
-    assert not list((tmp_path / "job-1" / "project").glob("outputs/*.json"))
-
-    again = jobs.launch("deploy.yml")
-    again.assert_ran()
-    again.assert_nothing_prompted()
-    assert sum(again.stats()["changed"].values()) == 0, "second deploy changed: %s" % again.changed_tasks()
-
-    verify = jobs.launch("verify.yml")
-    verify.assert_ran()
-    verify.assert_nothing_prompted()
-    assert sum(verify.stats()["changed"].values()) == 0
-
-    # AWX refuses to launch teardown without the typed name; a wrong name stops it before any AWS call.
-    with pytest.raises(AssertionError, match="teardown_confirm missing"):
-        jobs.launch("teardown.yml")
-    wrong = jobs.launch("teardown.yml", {"teardown_confirm": "staging"})
-    assert wrong.runner.status == "failed" and "teardown_confirm" in wrong.output
-    assert leftovers(aws_emulator.url, "streamstack", ENV_NAME)
-
-    down = jobs.launch("teardown.yml", {"teardown_confirm": ENV_NAME})
-    down.assert_ran()
-    down.assert_nothing_prompted()
-    # The code bucket stays unless teardown_delete_code_bucket names the environment, which the
-    # template does not ask for (the reaper sets it); the leak audit accepts it and nothing else.
-    left = leftovers(aws_emulator.url, "streamstack", ENV_NAME)
-    assert [item.split()[0] for item in left] in ([], ["s3_bucket"]), left
