@@ -58,11 +58,11 @@ fi
 step "Python packages"
 
 galaxy_dir=$root/.galaxy
-if [[ -f $galaxy_dir/.installed && $(cat "$galaxy_dir/.installed") == "$(sha256sum collections/requirements.yml | cut -d' ' -f1)" ]]; then
+if installed_once "$galaxy_dir" .installed collections/requirements.yml; then
   echo "setup: collections already installed from Galaxy into .galaxy/"
 elif timeout 120 .venv/bin/ansible-galaxy collection install --force --timeout 20 \
       -r collections/requirements.yml -p "$galaxy_dir" >.cache/galaxy.log 2>&1; then
-  sha256sum collections/requirements.yml | cut -d' ' -f1 > "$galaxy_dir/.installed"
+  mark_installed "$galaxy_dir" .installed collections/requirements.yml
   echo "setup: collections installed from Galaxy into .galaxy/"
 else
   echo "setup: Ansible Galaxy is unreachable ($(grep -v '^[[:space:]]*$' .cache/galaxy.log | tail -n1 | cut -c1-120));"

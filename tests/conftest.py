@@ -143,4 +143,3 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group))
     # Longest first: the whole-stack tests, then the local services' group (about 8 min).
     items.sort(key=lambda item: 0 if _WHOLE_STACK <= set(item.fixturenames) else 1 if path(item) in with_services else 2)
-

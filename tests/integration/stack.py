@@ -31,6 +31,7 @@ STANDIN_CHART = Path(__file__).resolve().parents[1] / "charts" / "pinot-standin"
 # A fixed expiry: with ttl_hours each deploy would extend it (a change, by design;
 # test_poc_lifecycle.py's time-to-live steps cover that).
 FIXED_EXPIRY = "2030-01-01T00:00:00Z"
+EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # ExpiresAt's, and ttl_now's
 
 CASES = {
     # inventory: (AZs, NAT gateways, brokers, broker type, node type, nodes min/desired/max)
@@ -234,3 +235,13 @@ def deploy_and_check(env_name, url, aws_env, extra, kube_cluster, outputs_dir):
 
 def tag(resource, key):
     return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}.get(key)
+
+
+def at(when):
+    """A datetime as ExpiresAt and ttl_now write it."""
+    return when.strftime(EXPIRY_FORMAT)
+
+
+def reaper(aws_env, extra, now, inventory="poc"):
+    """reaper.yml as its AWX schedule runs it, with the clock (ttl_now) set to ``now``."""
+    return run_playbook("reaper.yml", inventory, aws_env, {**extra, "ttl_now": at(now)})

@@ -41,14 +41,13 @@ from harness import awx
 from harness.awx_jobs import JAR, AwxJobs
 from integration.awsstate import client, leftovers, tagged_resources
 from integration.playbook import assert_ok, run_playbook
-from integration.stack import FIXED_EXPIRY, deploy_and_check, harness_vars
+from integration.stack import EXPIRY_FORMAT, FIXED_EXPIRY, at, deploy_and_check, harness_vars, reaper
 
 ENV = "poc"
 APP = CLUSTER = f"streamstack-{ENV}"
 NODEGROUP = f"streamstack-{ENV}-nodes"
 NODE_TYPE, SIZES = "t3.medium", {"minSize": 2, "desiredSize": 2, "maxSize": 4}
 UTC = datetime.timezone.utc
-FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @pytest.fixture
@@ -276,11 +275,11 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     expiry = _parse(re.search(r"Expires at (\S+) \(UTC\)", deploy.output).group(1))
     assert before + datetime.timedelta(hours=5) <= expiry <= after + datetime.timedelta(hours=5)
     values = _expiries(url)
-    assert list(values) == [_at(expiry)], f"not every resource carries ExpiresAt={_at(expiry)}: {values}"
-    assert len(values[_at(expiry)]) > 30
+    assert list(values) == [at(expiry)], f"not every resource carries ExpiresAt={at(expiry)}: {values}"
+    assert len(values[at(expiry)]) > 30
 
     # -- the reaper before the expiry leaves it alone ------------------------------
-    early = _reaper(aws_env, extra, expiry - datetime.timedelta(minutes=1))
+    early = reaper(aws_env, extra, expiry - datetime.timedelta(minutes=1))
     assert_ok(early, "reaper before the expiry")
     assert "0 expired" in early.output and early.changed == 0
     assert _expiries(url) == values
@@ -290,8 +289,8 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     assert_ok(redeploy, "re-deploy with ttl_hours=10")
     extended = _parse(re.search(r"Expires at (\S+) \(UTC\)", redeploy.output).group(1))
     assert extended >= expiry + datetime.timedelta(hours=5)
-    assert list(_expiries(url)) == [_at(extended)]
-    past_first = _reaper(aws_env, extra, expiry + datetime.timedelta(minutes=1))
+    assert list(_expiries(url)) == [at(extended)]
+    past_first = reaper(aws_env, extra, expiry + datetime.timedelta(minutes=1))
     assert_ok(past_first, "reaper past the first expiry")
     assert "0 expired" in past_first.output
     assert leftovers(url, "streamstack", ENV), "the extended environment was torn down"
@@ -300,7 +299,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     cancel = run_playbook("ttl.yml", ENV, aws_env, {**extra, "ttl_cancel": True})
     assert_ok(cancel, "ttl.yml -e ttl_cancel=true")
     assert list(_expiries(url)) == [None]
-    much_later = _reaper(aws_env, extra, extended + datetime.timedelta(days=30))
+    much_later = reaper(aws_env, extra, extended + datetime.timedelta(days=30))
     assert_ok(much_later, "reaper a month later, expiry cancelled")
     assert "0 environment(s) with an expiry" in much_later.output
     assert leftovers(url, "streamstack", ENV)
@@ -309,13 +308,13 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     assert again.changed == 0
 
     # -- set again, then the clock passes it: exactly what would fire ---------------
-    restamp = run_playbook("ttl.yml", ENV, aws_env, {**extra, "ttl_expires_at": _at(expiry)})
+    restamp = run_playbook("ttl.yml", ENV, aws_env, {**extra, "ttl_expires_at": at(expiry)})
     assert_ok(restamp, "ttl.yml with an absolute expiry")
-    assert list(_expiries(url)) == [_at(expiry)]
+    assert list(_expiries(url)) == [at(expiry)]
     # Deleting the node group terminates its instances on AWS; the emulator leaves that to the test.
     client("ec2", url).terminate_instances(InstanceIds=step.instances)
     step.instances = []
-    reap = _reaper(aws_env, extra, expiry + datetime.timedelta(minutes=1))
+    reap = reaper(aws_env, extra, expiry + datetime.timedelta(minutes=1))
     assert_ok(reap, "reaper past the expiry")
     assert "1 expired: poc" in reap.output
     assert leftovers(url, "streamstack", ENV) == []
@@ -325,7 +324,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     audit = run_playbook("audit.yml", ENV, aws_env, {"aws_endpoint_url": url})
     assert_ok(audit, "audit after the reaper")
     assert "nothing billable" in audit.output.lower()
-    quiet = _reaper(aws_env, extra, expiry + datetime.timedelta(hours=1))
+    quiet = reaper(aws_env, extra, expiry + datetime.timedelta(hours=1))
     assert_ok(quiet, "reaper with nothing left")
     assert "0 environment(s) with an expiry" in quiet.output
 
@@ -345,12 +344,8 @@ def step_5_awx_teardown(step, aws_env, tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------ helpers
-def _at(when):
-    return when.strftime(FORMAT)
-
-
 def _parse(text):
-    return datetime.datetime.strptime(text, FORMAT).replace(tzinfo=UTC)
+    return datetime.datetime.strptime(text, EXPIRY_FORMAT).replace(tzinfo=UTC)
 
 
 def _expiries(url):
@@ -362,10 +357,6 @@ def _expiries(url):
         for rid, tags in items:
             values.setdefault(tags.get("ExpiresAt"), []).append(f"{kind} {rid}")
     return values
-
-
-def _reaper(aws_env, extra, now):
-    return run_playbook("reaper.yml", ENV, aws_env, {**extra, "ttl_now": _at(now)})
 
 
 def _report(run):

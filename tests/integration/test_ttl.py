@@ -11,18 +11,10 @@ import datetime
 import re
 
 from integration.awsstate import client, leftovers
-from integration.playbook import assert_ok, run_playbook
+from integration.playbook import assert_ok
+from integration.stack import at, reaper
 
 UTC = datetime.timezone.utc
-FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def at(when):
-    return when.strftime(FORMAT)
-
-
-def reaper(aws_env, extra, now):
-    return run_playbook("reaper.yml", "poc", aws_env, {**extra, "ttl_now": at(now)})
 
 
 def _plant_network(ec2, env, expires_at=None):
