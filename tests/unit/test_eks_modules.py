@@ -1,4 +1,4 @@
-"""Unit tests of the EKS helpers (module_utils/eks.py) and of what eks_addon,
+"""Unit tests of the EKS helpers (module_utils/eks.py, the waits of module_utils/waiting.py) and of what eks_addon,
 eks_cluster_endpoint and eks_token do before (or without) any AWS call.
 
 The token test decodes what eks_token makes and checks it is the presigned
@@ -21,7 +21,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "collections"))
 
-from ansible_collections.streamstack.pipeline.plugins.module_utils import eks  # noqa: E402
+from ansible_collections.streamstack.pipeline.plugins.module_utils import eks, waiting  # noqa: E402
 
 FAKE_KEYS = {"access_key": "AKIAIOSFODNN7EXAMPLE", "secret_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 
@@ -154,12 +154,12 @@ def test_cidrs_refused(value, text):
 
 def test_poll_is_bounded_and_says_what_it_waited_for():
     slept = []
-    with pytest.raises(eks.EksTimeout) as exc:
-        eks.poll(lambda: {"status": "CREATING"}, lambda a: False, 0, "add-on x to be ACTIVE",
+    with pytest.raises(waiting.WaitTimeout) as exc:
+        waiting.poll(lambda: {"status": "CREATING"}, lambda a: False, 0, "add-on x to be ACTIVE",
                  status_of=lambda a: a["status"], sleep=slept.append)
     assert "add-on x to be ACTIVE" in str(exc.value) and exc.value.status == "CREATING"
     seen = iter([{"status": "CREATING"}, {"status": "CREATING"}, {"status": "ACTIVE"}])
-    value, _ = eks.poll(lambda: next(seen), lambda a: a["status"] == "ACTIVE", 60, "x", sleep=slept.append)
+    value, _ = waiting.poll(lambda: next(seen), lambda a: a["status"] == "ACTIVE", 60, "x", sleep=slept.append)
     assert value == {"status": "ACTIVE"} and slept == [1.0, 2.0]
 
 

@@ -30,8 +30,8 @@ Gaps in stock moto that this module fixes:
   CurrentVersion check and AWS's "only grow" rules.
 * No UpdateSecurity: added for ClientAuthentication (the modes only; the
   CurrentVersion check, ACTIVE required, at least one mode left enabled).
-  ``community.aws.msk_cluster`` cannot enable IAM and unauthenticated TLS
-  together at creation, so the msk role reconciles authentication with it.
+  ``streamstack.pipeline.msk_cluster`` calls it when an inventory changes
+  the modes of an existing cluster.
 * Native topic APIs (CreateTopic, DescribeTopic, DescribeTopicPartitions,
   ListTopics, UpdateTopic, DeleteTopic) missing: added (cluster ACTIVE,
   provisioned, Kafka >= 3.6.0; partitions only grow; state model

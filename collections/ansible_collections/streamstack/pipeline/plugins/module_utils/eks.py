@@ -7,11 +7,10 @@
   version, from DescribeAddonVersions (pure function).
 * ``parse_configuration`` -- an add-on's ``configurationValues`` (JSON or YAML text) as a dict.
 * ``normalize_cidrs`` -- IPv4 CIDRs checked and written the way EKS returns them.
-* ``poll`` -- short polling with a bounded timeout (``EksTimeout`` when it runs out).
 * ``presigned_token`` -- the bearer token ``aws eks get-token`` prints.
 
 Standard library and botocore only; errors surface as botocore exceptions,
-``ValueError`` or ``EksTimeout`` so the modules decide how to report them.
+``ValueError`` or ``WaitTimeout`` (module_utils/waiting.py) so the modules decide how to report them.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ import base64
 import ipaddress
 import json
 import re
-import time
+
+from ansible_collections.streamstack.pipeline.plugins.module_utils.waiting import poll
 
 # aws eks get-token (awscli customizations/eks/get_token.py): the header that binds the
 # presigned URL to one cluster, the URL's lifetime and the token prefix. The API server
@@ -33,15 +33,6 @@ TOKEN_VALID_MINUTES = 14
 # Add-on statuses (botocore eks AddonStatus) that end by themselves, and those that need a person.
 ADDON_TRANSITIONAL = ("CREATING", "UPDATING", "DELETING")
 ADDON_FAILED = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
-
-
-class EksTimeout(Exception):
-    """A wait ran out of time; ``status`` is the last status seen (None: gone)."""
-
-    def __init__(self, message, status=None, waited=0.0):
-        super().__init__(message)
-        self.status = status
-        self.waited = waited
 
 
 def error_code(exc):
@@ -190,27 +181,6 @@ def normalize_cidrs(values, name="public_access_cidrs"):
     return sorted(set(out), key=lambda c: (ipaddress.ip_network(c).network_address, c))
 
 
-def poll(read, done, timeout, what, status_of=lambda obj: None, interval_max=15.0, sleep=time.sleep):
-    """Call ``read()`` until ``done(value)`` is true; 1 s, then doubling to ``interval_max``.
-
-    Returns (value, waited seconds); raises EksTimeout after ``timeout`` seconds.
-    """
-    start = time.monotonic()
-    delay = 1.0
-    while True:
-        value = read()
-        if done(value):
-            return value, round(time.monotonic() - start, 1)
-        waited = time.monotonic() - start
-        if waited >= timeout:
-            status = status_of(value)
-            raise EksTimeout(
-                f"Timed out after {int(waited)} s waiting for {what} (status {status or 'gone'})",
-                status=status, waited=round(waited, 1))
-        sleep(min(delay, max(0.0, timeout - waited)))
-        delay = min(delay * 2, interval_max)
-
-
 def update_summary(update):
     """The fields of an EKS ``update`` a module returns."""
     return {k: update.get(k) for k in ("id", "status", "type", "errors")}
@@ -220,7 +190,7 @@ def wait_for_update(client, update, timeout, what, cluster_name, nodegroup_name=
     """Poll DescribeUpdate until ``update`` is no longer InProgress.
 
     Returns (final update, waited seconds, None when Successful or else a sentence
-    starting with ``what``); raises EksTimeout after ``timeout`` seconds."""
+    starting with ``what``); raises WaitTimeout after ``timeout`` seconds."""
     ids = {"name": cluster_name, "updateId": update["id"]}
     if nodegroup_name:
         ids["nodegroupName"] = nodegroup_name

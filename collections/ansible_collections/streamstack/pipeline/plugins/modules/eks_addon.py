@@ -223,15 +223,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     ADDON_FAILED,
     ADDON_TRANSITIONAL,
-    EksTimeout,
     default_addon_version,
     describe_addon,
     describe_cluster,
     error_code,
     error_message,
     parse_configuration,
-    poll,
 )
+from ansible_collections.streamstack.pipeline.plugins.module_utils.waiting import WaitTimeout, poll
 
 # IAM is eventually consistent: a role made seconds ago may still be unknown to EKS.
 IAM_PROPAGATION_SECONDS = 30
@@ -323,7 +322,7 @@ class EksAddon:
         try:
             raw, waited = poll(self.read, done, self.params["wait_timeout"], what,
                                status_of=lambda a: a.get("status") if a else None)
-        except EksTimeout as exc:
+        except WaitTimeout as exc:
             self.waited += exc.waited
             last = self.read()
             issues = "; ".join(f"{i.get('code')}: {i.get('message')}" for i in ((last or {}).get("health") or {}).get("issues") or [])

@@ -144,13 +144,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     ENDPOINT_ARGS,
-    EksTimeout,
     describe_cluster,
     endpoint_access,
     error_code,
-    poll,
     wanted_endpoint_access,
 )
+from ansible_collections.streamstack.pipeline.plugins.module_utils.waiting import WaitTimeout, poll
 
 
 def check_params(module):
@@ -292,7 +291,7 @@ def main():
                 _, waited = poll(lambda: describe_cluster(client, name), lambda c: c is None, p["wait_timeout"],
                                  f"cluster {name} to be deleted", status_of=lambda c: c["status"] if c else None)
                 result["waited"] = waited
-    except EksTimeout as exc:
+    except WaitTimeout as exc:
         result["waited"] = exc.waited
         module.fail_json(msg=f"{exc}. Run again later, or poll eks_cluster_info.", **result)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:

@@ -120,15 +120,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     ENDPOINT_ARGS,
-    EksTimeout,
     describe_cluster,
     endpoint_access,
     normalize_cidrs,
-    poll,
     update_summary,
     wait_for_update,
     wanted_endpoint_access,
 )
+from ansible_collections.streamstack.pipeline.plugins.module_utils.waiting import WaitTimeout, poll
 
 TRANSITIONAL = ("CREATING", "UPDATING", "DELETING", "PENDING")
 
@@ -211,7 +210,7 @@ def main():
             result["cluster_update"] = update_summary(final)
             if failure:
                 module.fail_json(msg=failure, **result)
-    except EksTimeout as exc:
+    except WaitTimeout as exc:
         result["waited"] += exc.waited
         module.fail_json(msg=f"{exc}. The cluster stays as it was until the update finishes; run again later.",
                          **result)

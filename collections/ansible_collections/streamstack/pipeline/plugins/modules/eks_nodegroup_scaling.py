@@ -149,12 +149,11 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
-    EksTimeout,
     describe_nodegroup,
-    poll,
     update_summary,
     wait_for_update,
 )
+from ansible_collections.streamstack.pipeline.plugins.module_utils.waiting import WaitTimeout, poll
 
 # Statuses that end by themselves; an update waits them out.
 TRANSITIONAL = ("CREATING", "UPDATING")
@@ -262,7 +261,7 @@ def main():
                 module.fail_json(msg=failure, **result)
         latest = read()
         result["status"] = latest["status"] if latest else None
-    except EksTimeout as exc:
+    except WaitTimeout as exc:
         result["waited"] += exc.waited
         module.fail_json(msg=f"{exc}. Run again later: the module changes only what still differs.", **result)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
