@@ -74,7 +74,8 @@ MODELS = (
     ("kinesisanalyticsv2::application", "flink", "DELETING"),
 )
 # The roles' poll intervals (seconds on AWS), scaled like the latencies.
-POLL_VARS = {"msk_wait_delay": 30, "eks_wait_delay": 20, "pinot_wait_delay": 5, "flink_app_wait_delay": 10}
+POLL_VARS = {"msk_wait_delay": 30, "eks_wait_delay": 20, "pinot_wait_delay": 5, "flink_app_wait_delay": 10,
+             "vpc_nat_wait_delay": 10}
 
 # --------------------------------------------------------------------------- graphs
 # step: (what it needs first, latency it waits for (LATENCY key, 0 create / 1 delete) or None).
@@ -109,9 +110,10 @@ TEARDOWN_GRAPH = {
     "eks_nodes_delete": (["pinot_delete", "alb_delete"], ("nodegroup", 1)),  # volumes need the CSI driver
     "eks_delete": (["eks_nodes_delete"], ("eks", 1)),
     "msk_rest": (["msk_gone"], None),                         # configuration, group, logs
-    "vpc_delete": (["eks_delete", "msk_rest", "flink_delete", "alb_delete"], None),
-    "nat_gone": (["vpc_delete"], ("nat", 1)),
-    "outputs": (["nat_gone"], None),                          # outputs file, leak audit
+    # Once Pinot's volumes are deleted (the EBS CSI driver calls EC2 through it) and Flink is gone.
+    "nat_delete": (["pinot_delete", "alb_delete", "flink_delete"], ("nat", 1)),
+    "vpc_delete": (["eks_delete", "msk_rest", "nat_delete"], None),
+    "outputs": (["vpc_delete"], None),                        # outputs file, leak audit
 }
 
 
@@ -131,7 +133,7 @@ def step_of(role: str, task: str, seen: set[str], teardown: bool) -> str:
         if role == "eks":
             return "eks_nodes_delete" if re.search(r"node ?group|nodes|add-on", t) else "eks_delete"
         if role == "vpc":
-            return "vpc_delete"
+            return "vpc_delete" if "vpc:main" in seen else "nat_delete"
         return {"flink_app": "flink_delete", "pinot": "pinot_delete", "alb": "alb_delete"}.get(role, "outputs")
     if role in ("preflight", "cost", "ttl", "") and "vpc" not in seen:
         return "preflight"

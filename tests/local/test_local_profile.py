@@ -9,6 +9,11 @@ One sequence, on the real inventory ``inventories/local`` (its default
   first run's rows all still there, exactly once) -> teardown with purge ->
   nothing left running, nothing left on disk.
 
+The broker also gets a TLS listener (a CA made by the test, never committed),
+and the second verify runs its Kafka side with files/verify/kafka_io.py over
+it, with the client settings verify's Job uses on MSK (security.protocol SSL):
+the role runs the shipped script, the test does not retype its commands.
+
 Then the bad environments: no Java, wrong Java, a port taken, not enough
 disk, no PyFlink -- each stops with its message before anything starts.
 """
@@ -28,11 +33,13 @@ from pathlib import Path
 import pytest
 
 from harness import services as harness_services
+from harness.tls import make_ca_and_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 DEFAULT_PORTS = (9092, 9093, 2181, 9000, 8099, 8098, 8097, 9514, 8081)
+TLS_PORT = 9094  # the test's TLS listener, beside the inventory's plaintext one
 
 
 def say(message):
@@ -95,8 +102,27 @@ def ledger(state_dir):
 
 
 @pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """-e JSON for deploy (the broker's TLS listener) and for verify (the runner's client over it)."""
+    ca, server = make_ca_and_server(tmp_path_factory.mktemp("tls"), ["127.0.0.1"])
+    broker = {
+        "listeners": "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093,SSL://127.0.0.1:%d" % TLS_PORT,
+        "advertised.listeners": "PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:%d" % TLS_PORT,
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL",
+        "listener.name.ssl.ssl.keystore.type": "PEM",
+        "listener.name.ssl.ssl.keystore.location": str(server),
+    }
+    client = {"security.protocol": "SSL", "ssl.ca.location": str(ca)}
+    return {
+        "deploy": json.dumps({"local_stack_kafka_properties": broker}),
+        "verify": json.dumps({"verify_runner": "script", "verify_runner_bootstrap": "127.0.0.1:%d" % TLS_PORT,
+                              "verify_runner_client_properties": client}),
+    }
+
+
+@pytest.fixture(scope="module")
 def state_dir(tmp_path_factory):
-    busy = [p for p in DEFAULT_PORTS if not port_free(p)]
+    busy = [p for p in (*DEFAULT_PORTS, TLS_PORT) if not port_free(p)]
     if busy:
         pytest.fail(
             "ports %s are in use: the local profile's test uses inventories/local's default ports; "
@@ -112,16 +138,16 @@ def state_dir(tmp_path_factory):
             os.kill(pid, 9)
 
 
-def test_local_profile_deploy_verify_restart_teardown(state_dir):
+def test_local_profile_deploy_verify_restart_teardown(state_dir, tls):
     # 1. --check on a machine where nothing runs: says what it would do, starts nothing.
-    rc, changed, out = ok(play("deploy.yml", state_dir, check=True), "deploy --check")
+    rc, changed, out = ok(play("deploy.yml", state_dir, tls["deploy"], check=True), "deploy --check")
     assert changed and changed > 0
     assert "would be started first" in out
     assert not processes_under(state_dir) and not state_dir.exists()
 
     # 2. Deploy: Kafka, Pinot, topics, schema, table, the job.
     began = time.monotonic()
-    ok(play("deploy.yml", state_dir), "deploy")
+    ok(play("deploy.yml", state_dir, tls["deploy"]), "deploy")
     say("cold deploy (jars cached by set-up) took %.0f s" % (time.monotonic() - began))
     first_pids = pids(state_dir)
     assert set(first_pids) == {"kafka/run/kafka.pid", "pinot/run/zookeeper.pid", "pinot/run/pinot.pid", "flink/run/flink.pid"}
@@ -139,10 +165,10 @@ def test_local_profile_deploy_verify_restart_teardown(state_dir):
     assert first["rows"] > 800  # about 900 valid events of 1000 (10 % malformed)
 
     # 4. Again: nothing to do, nothing restarted.
-    _, changed, _ = ok(play("deploy.yml", state_dir), "second deploy")
+    _, changed, _ = ok(play("deploy.yml", state_dir, tls["deploy"]), "second deploy")
     assert changed == 0
     assert pids(state_dir) == first_pids
-    _, changed, _ = ok(play("deploy.yml", state_dir, check=True), "deploy --check after deploy")
+    _, changed, _ = ok(play("deploy.yml", state_dir, tls["deploy"], check=True), "deploy --check after deploy")
     assert changed == 0
 
     # 5. Stop everything (data kept), then start again.
@@ -154,7 +180,7 @@ def test_local_profile_deploy_verify_restart_teardown(state_dir):
     assert (state_dir / "kafka" / "data" / "meta.properties").exists()
     assert (state_dir / "flink" / "savepoints" / "latest.json").exists(), "the job stopped without a savepoint:\n" + down[-4000:]
     assert "no savepoint" not in down
-    ok(play("deploy.yml", state_dir), "deploy after stop")
+    ok(play("deploy.yml", state_dir, tls["deploy"]), "deploy after stop")
     assert set(pids(state_dir)) == set(first_pids) and pids(state_dir) != first_pids
     # The job started from that savepoint, which is then used up (a later crash
     # resumes from committed offsets, not from this older state).
@@ -162,10 +188,16 @@ def test_local_profile_deploy_verify_restart_teardown(state_dir):
     assert record["restored_from"] and "/savepoints/savepoint-" in record["restored_from"]
     assert not (state_dir / "flink" / "savepoints" / "latest.json").exists()
 
-    # 6. Verify again: a new run flows, and the first run's rows are all still there, once.
-    ok(play("verify.yml", state_dir), "verify after restart")
+    # 6. Verify again, its Kafka side through kafka_io.py over TLS: a new run flows, and
+    # the first run's rows are all still there, once.
+    _, _, out = ok(play("verify.yml", state_dir, tls["verify"]), "verify after restart (runner over TLS)")
+    assert re.search(r"TASK \[verify : Produce the run's events and read its dead letters back[^\n]*\n(.*\n)?changed:", out), out[-3000:]
+    for line in re.findall(r'"(run \S+: .*?|freshness .*?)"', out):
+        say(line)
     runs = ledger(state_dir)
     assert len(runs) == 2 and first_run in runs
+    (second_run,) = set(runs) - {first_run}
+    assert pinot_count(second_run) == runs[second_run]["rows"] > 800
     assert pinot_count(first_run) == first["rows"]
 
     # 7. Teardown with purge: nothing running, nothing on disk, every port free.

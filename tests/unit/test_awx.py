@@ -356,7 +356,6 @@ def test_the_containerfile_installs_every_collection_the_playbooks_use(ee_contex
 
 
 _IMPORT_TO_PIP = {"boto3": "boto3", "botocore": "botocore", "confluent_kafka": "confluent-kafka", "kubernetes": "kubernetes",
-                  "ansible_mitogen": "mitogen",
                   "yaml": "pyyaml"}
 
 

@@ -287,3 +287,68 @@ def test_current_runs_drops_runs_past_the_age_limit():
     }
     kept = pv.current_runs(ledger, 6, now=now)
     assert sorted(kept) == ["fresh", "naive", "unreadable"]
+
+
+# --------------------------------------------------------------------------- plan / runner / check
+
+
+def _load_runner():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kafka_io", ROOT / "files" / "verify" / "kafka_io.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_plan_round_trips_through_the_runner_byte_for_byte(tmp_path):
+    run = events.generate(200, seed=9, malformed_fraction=0.15, id_prefix="v-r1-")
+    path = tmp_path / "events.jsonl"
+    pv.write_events(str(path), "r1", run)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    # What check reads back...
+    run_id, payloads = pv.read_events(str(path))
+    assert run_id == "r1" and payloads == [e.payload for e in run]
+    # ...and what the runner (files/verify/kafka_io.py, the Job's program) reads: every
+    # malformed kind, invalid UTF-8 and the empty payload included, marked as dead letters.
+    runner = _load_runner()
+    runner_id, items = runner.read_events(str(path))
+    assert runner_id == "r1" and [p for _, p, _ in items] == payloads
+    _, dead = events.expected_outputs(run)
+    assert [p for _, p, is_dead in items if is_dead] == dead
+    assert b"" in dead and any(b"\xff" in p for p in dead)
+
+
+def test_a_truncated_plan_is_refused(tmp_path):
+    path = tmp_path / "events.jsonl"
+    pv.write_events(str(path), "r2", events.generate(20, seed=1, id_prefix="v-r2-"))
+    path.write_text("\n".join(path.read_text().splitlines()[:-3]) + "\n")
+    with pytest.raises(ValueError, match="not a complete plan"):
+        pv.read_events(str(path))
+
+
+def test_the_runner_reads_properties_and_counts_missing_dead_letters(tmp_path):
+    runner = _load_runner()
+    props = tmp_path / "client.properties"
+    props.write_text("# MSK's TLS listener\nbootstrap.servers=b-1:9094,b-2:9094\nsecurity.protocol = SSL\n\n")
+    assert runner.read_properties(str(props)) == {"bootstrap.servers": "b-1:9094,b-2:9094", "security.protocol": "SSL"}
+    props.write_text("security.protocol=SSL\n")
+    with pytest.raises(ValueError, match="bootstrap.servers is missing"):
+        runner.read_properties(str(props))
+    props.write_text("bootstrap.servers=x:1\nno equals sign\n")
+    with pytest.raises(ValueError, match="line 2"):
+        runner.read_properties(str(props))
+    assert runner.missing([b"a", b"a", b""], [b"a", b"x"]) == [b"a", b""]
+    assert runner.missing([b"a"], [b"a", b"a"]) == []
+
+
+def test_job_report_turns_the_runner_result_into_send_times_and_dead_letters():
+    import base64
+
+    sent, dead, problems = pv.job_report({"produced": 2, "sent_ms": [1000, 1500], "errors": [],
+                                          "dead_letters": [base64.b64encode(b"\xff").decode()]}, 2)
+    assert sent == [1.0, 1.5] and dead == [b"\xff"] and problems == []
+    _, _, problems = pv.job_report({"produced": 1, "sent_ms": [1000], "errors": [], "dead_letters": []}, 2)
+    assert problems == ["the runner produced 1 of 2 events"]
+    _, _, problems = pv.job_report({"errors": ["delivery to events.raw failed: timed out (3 undelivered)"]}, 2)
+    assert problems == ["delivery to events.raw failed: timed out (3 undelivered)"]

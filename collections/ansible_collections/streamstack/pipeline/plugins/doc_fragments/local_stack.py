@@ -54,4 +54,11 @@ options:
   job_name:
     description: The Flink job name to look for in the REST API (default any). Flink only.
     type: str
+  kafka_properties:
+    description:
+      - Further C(server.properties) of the broker, over the module's own (for example a TLS listener,
+        C(listeners), C(listener.security.protocol.map) and C(listener.name.ssl.*)). Kafka only. A change
+        restarts the broker.
+    type: dict
+    default: {}
 """

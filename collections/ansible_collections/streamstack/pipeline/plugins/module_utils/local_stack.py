@@ -30,6 +30,7 @@ LOCAL_ARGS = dict(
     job_package=dict(type="path"),
     job_properties=dict(type="dict", default={}),
     job_name=dict(type="str"),
+    kafka_properties=dict(type="dict", default={}),
 )
 
 
@@ -71,6 +72,7 @@ def build(params, progress=None, for_status=False):
                 heap=params.get("heap") or "512m",
                 java=params.get("java"),
                 progress=progress,
+                extra_properties=params.get("kafka_properties") or {},
             )
         return services.PinotService(
             state_dir, jar_dir, ports, heap=params.get("heap") or "1g", java=params.get("java"), progress=progress

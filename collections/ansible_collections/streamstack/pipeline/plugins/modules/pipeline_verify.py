@@ -29,14 +29,28 @@ description:
   - Not idempotent by nature, since every run writes new events (C(changed=true)). In check mode it
     writes nothing, checks that the topics and the table exist and that the earlier runs of the
     ledger still hold their rows (read-only queries), and says what it would do.
+  - Where this host cannot reach the brokers (on AWS they are inside the VPC), the Kafka side runs
+    elsewhere - the verify role's Job in the EKS cluster, C(files/verify/kafka_io.py) - and this module
+    plans and checks it (O(mode)).
 author:
   - streamstack maintainers
 options:
+  mode:
+    description:
+      - C(run) - produce, then check Kafka and Pinot from here (the local profile).
+      - C(plan) - generate the run's events and write them to O(events_path) for a runner that can reach
+        the brokers (C(files/verify/kafka_io.py)); check that Pinot has the table and that the earlier
+        runs of the ledger hold their rows. Produces nothing.
+      - C(check) - with O(job_result), what that runner printed (its send times and the dead letters it
+        read back), wait for the rows of the plan in O(events_path) in Pinot and compare everything as
+        C(run) does. Freshness then spans two clocks (the runner's and this host's).
+    type: str
+    choices: [run, plan, check]
+    default: run
   bootstrap_servers:
-    description: Kafka brokers, C(host:port), as a list or a comma-separated string.
+    description: Kafka brokers, C(host:port), as a list or a comma-separated string. Required with O(mode=run).
     type: list
     elements: str
-    required: true
   kafka_properties:
     description:
       - Further librdkafka properties given to both the producer and the dead-letter consumer, for
@@ -50,9 +64,8 @@ options:
     type: dict
     default: {}
   raw_topic:
-    description: Topic the Flink job reads (C(events.raw)).
+    description: Topic the Flink job reads (C(events.raw)). Required with O(mode=run).
     type: str
-    required: true
   dead_letter_topic:
     description:
       - Topic the Flink job writes invalid events to (C(events.dlq)).
@@ -95,6 +108,17 @@ options:
       - Letters, digits and C(_) only (no C(-), so one run's prefix never matches another's),
         at most 64. A fresh random 8-hex-digit id when omitted.
     type: str
+  events_path:
+    description:
+      - 'The plan, C(plan) writes and C(check) reads: a first line C({"run_id": ..., "count": n}), then one
+        JSON object an event, C({"i": index, "p": base64 payload, "dead": true when it must become a dead
+        letter}).'
+    type: path
+  job_result:
+    description:
+      - With O(mode=check), the JSON C(files/verify/kafka_io.py) printed after C(STREAMSTACK-VERIFY-RESULT),
+        parsed - C(produced), C(sent_ms) (epoch milliseconds per event), C(dead_letters) (base64), C(errors).
+    type: dict
   timeout:
     description:
       - Seconds to wait, after producing, for all rows in Pinot and all dead letters. Include the
@@ -258,6 +282,7 @@ msg:
   type: str
 """
 
+import base64
 import datetime
 import json
 import logging
@@ -613,12 +638,52 @@ def table_count(pinot, table, prefix, timeout):
         raise
 
 
+def write_events(path, run_id, events):
+    """The plan for a runner elsewhere (files/verify/kafka_io.py): a header line, then an event a line."""
+    lines = [json.dumps({"run_id": run_id, "count": len(events)})]
+    for event in events:
+        lines.append(json.dumps({"i": event.index, "p": base64.b64encode(event.payload).decode("ascii"),
+                                 "dead": not is_valid(event.payload)}, separators=(",", ":")))
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".events-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def read_events(path):
+    """(run_id, [payload bytes]) of a plan written by write_events."""
+    with open(path, encoding="utf-8") as handle:
+        header = json.loads(handle.readline())
+        payloads = [base64.b64decode(json.loads(line)["p"]) for line in handle if line.strip()]
+    if not payloads or header.get("count") != len(payloads):
+        raise ValueError("events_path %s is not a complete plan (%d events, header says %s)"
+                         % (path, len(payloads), header.get("count")))
+    return str(header["run_id"]), payloads
+
+
+def job_report(job_result, count):
+    """(epoch send seconds per event, dead letters as bytes, problems) of kafka_io.py's result."""
+    problems = list(job_result.get("errors") or [])
+    sent = [float(ms) / 1000.0 for ms in job_result.get("sent_ms") or []]
+    if not problems and (len(sent) != count or int(job_result.get("produced", -1)) != count):
+        problems.append("the runner produced %s of %d events" % (job_result.get("produced"), count))
+    try:
+        dead = [base64.b64decode(text) for text in job_result.get("dead_letters") or []]
+    except (TypeError, ValueError) as exc:
+        problems.append("the runner's dead letters are not base64: %s" % exc)
+        dead = []
+    return sent, dead, problems
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            bootstrap_servers=dict(type="list", elements="str", required=True),
+            mode=dict(type="str", default="run", choices=["run", "plan", "check"]),
+            bootstrap_servers=dict(type="list", elements="str"),
             kafka_properties=dict(type="dict", default={}, no_log=True),
-            raw_topic=dict(type="str", required=True),
+            raw_topic=dict(type="str"),
             dead_letter_topic=dict(type="str"),
             broker_url=dict(type="str", required=True),
             table=dict(type="str", required=True),
@@ -629,19 +694,33 @@ def main():
             malformed_fraction=dict(type="float", default=0.1),
             seed=dict(type="int", default=0),
             run_id=dict(type="str"),
+            events_path=dict(type="path"),
+            job_result=dict(type="dict"),
             timeout=dict(type="int", default=120),
             poll_interval=dict(type="float", default=0.25),
             request_timeout=dict(type="int", default=15),
             ledger_path=dict(type="path"),
             ledger_max_age_days=dict(type="float", default=6),
         ),
+        required_if=[
+            ("mode", "run", ["bootstrap_servers", "raw_topic"]),
+            ("mode", "plan", ["events_path"]),
+            ("mode", "check", ["events_path", "job_result"]),
+        ],
         supports_check_mode=True,
     )
     began = time.monotonic()
     p = module.params
-    if not HAS_CONFLUENT_KAFKA:
+    mode = p["mode"]
+    if mode == "run" and not HAS_CONFLUENT_KAFKA:
         module.fail_json(msg=missing_required_lib("confluent-kafka"), exception=str(CONFLUENT_KAFKA_IMPORT_ERROR))
     run_id = p["run_id"] or secrets.token_hex(4)
+    checked_payloads = None
+    if mode == "check":
+        try:
+            run_id, checked_payloads = read_events(p["events_path"])
+        except (OSError, ValueError, KeyError) as exc:
+            module.fail_json(msg="pipeline_verify: %s" % exc)
     bad = []
     if not RUN_ID_RE.match(run_id):
         bad.append("run_id %r must be 1-64 letters, digits or _ (no -)" % run_id)
@@ -655,11 +734,13 @@ def main():
         bad.append("poll_interval must be more than 0 and at most 60, got %s" % p["poll_interval"])
     if not TABLE_RE.match(p["table"]):
         bad.append("table %r must be a plain Pinot table name (letters, digits, _)" % p["table"])
-    servers = [s.strip() for s in p["bootstrap_servers"] if s and s.strip()]
-    if not servers:
+    servers = [s.strip() for s in p["bootstrap_servers"] or [] if s and s.strip()]
+    if mode == "run" and not servers:
         bad.append("bootstrap_servers is empty")
     if p["dead_letter_topic"] is not None and p["dead_letter_topic"] == p["raw_topic"]:
         bad.append("dead_letter_topic must differ from raw_topic")
+    if mode == "plan" and not os.path.isdir(os.path.dirname(os.path.abspath(p["events_path"]))):
+        bad.append("the folder of events_path %s does not exist" % p["events_path"])
     if bad:
         module.fail_json(msg="pipeline_verify: " + "; ".join(bad))
 
@@ -667,16 +748,20 @@ def main():
     table = p["table"]
     raw_topic, dlq_topic = p["raw_topic"], p["dead_letter_topic"]
     request_timeout = p["request_timeout"]
-    # The generator spaces events 250 ms apart from base_ts: end them now, not minutes ahead.
-    base_ts = int(time.time() * 1000) - 250 * p["count"]
-    events = generate(p["count"], p["seed"], p["malformed_fraction"], base_ts=base_ts, id_prefix=prefix)
-    processed, dead = expected_outputs(events)
-    malformed = sum(1 for e in events if e.malformed)
+    if checked_payloads is None:
+        # The generator spaces events 250 ms apart from base_ts: end them now, not minutes ahead.
+        base_ts = int(time.time() * 1000) - 250 * p["count"]
+        events = generate(p["count"], p["seed"], p["malformed_fraction"], base_ts=base_ts, id_prefix=prefix)
+        payloads = [e.payload for e in events]
+    else:
+        events, payloads = None, checked_payloads
+    processed, dead = expected_outputs(payloads)
     result = dict(
         changed=False,
+        mode=mode,
         run_id=run_id,
         produced=0,
-        malformed=malformed,
+        malformed=len(dead),
         expected_rows=len(processed),
         dead_letters_expected=len(dead),
         earlier_runs=[],
@@ -714,28 +799,32 @@ def main():
     except PinotError as exc:
         fail("pipeline_verify: broker_url: %s" % exc)
 
-    conf = kafka_config(servers, p["kafka_properties"])
+    consumer = None
     kafka_log = KafkaLog()
-    conf["logger"] = kafka_log
-    consumer = producer = None
+    conf = {}
 
     def kafka_cause(client):
         cause = kafka_log.excerpt(client)
         return " (client log: %s)" % cause if cause else ""
 
-    try:
-        consumer_defaults = {"group.id": "streamstack-pipeline-verify-%s" % run_id, "auto.offset.reset": "earliest"}
-        consumer = Consumer(dict(consumer_defaults, **dict(conf, **{"enable.auto.commit": False})))
-    except (KafkaException, ValueError, TypeError) as exc:
-        fail("pipeline_verify: invalid Kafka settings: %s" % _kafka_message(exc))
+    if mode == "run":
+        conf = kafka_config(servers, p["kafka_properties"])
+        conf["logger"] = kafka_log
+        try:
+            consumer_defaults = {"group.id": "streamstack-pipeline-verify-%s" % run_id, "auto.offset.reset": "earliest"}
+            consumer = Consumer(dict(consumer_defaults, **dict(conf, **{"enable.auto.commit": False})))
+        except (KafkaException, ValueError, TypeError) as exc:
+            fail("pipeline_verify: invalid Kafka settings: %s" % _kafka_message(exc))
 
+    dlq_partitions = []
     try:
         # Everything a run needs, checked before anything is written (and in check mode).
-        try:
-            topic_partitions(consumer, raw_topic, request_timeout)
-            dlq_partitions = topic_partitions(consumer, dlq_topic, request_timeout) if dlq_topic else []
-        except VerifyError as exc:
-            raise VerifyError("Kafka at %s: %s%s" % (conf["bootstrap.servers"], exc, kafka_cause(consumer)))
+        if consumer is not None:
+            try:
+                topic_partitions(consumer, raw_topic, request_timeout)
+                dlq_partitions = topic_partitions(consumer, dlq_topic, request_timeout) if dlq_topic else []
+            except VerifyError as exc:
+                raise VerifyError("Kafka at %s: %s%s" % (conf["bootstrap.servers"], exc, kafka_cause(consumer)))
         table_count(pinot, table, prefix, request_timeout)
         # Earlier runs: still exactly their rows?
         ledger = current_runs(ledger, p["ledger_max_age_days"])
@@ -756,21 +845,30 @@ def main():
                     % (run_prefix(earlier_id), entry.get("at", "?"), found, distinct, table, entry["rows"])
                 )
 
-        if module.check_mode:
-            consumer.close()
+        if module.check_mode or mode == "plan":
+            if consumer is not None:
+                consumer.close()
             if result["problems"]:
                 fail("; ".join(result["problems"]))
-            what = "would produce %d events (%d malformed) with event ids %s000000.. to topic %s, " % (
-                p["count"],
-                malformed,
+            what = "%s %d events (%d malformed) with event ids %s000000..%s, " % (
+                "wrote the plan of" if mode == "plan" and not module.check_mode else "would produce",
+                len(payloads),
+                len(dead),
                 prefix,
-                raw_topic,
+                " to %s" % p["events_path"] if mode == "plan" else " to topic %s" % raw_topic,
             )
-            what += "then wait up to %d s for %d rows in Pinot table %s" % (p["timeout"], len(processed), table)
+            what += "then %s up to %d s for %d rows in Pinot table %s" % (
+                "a runner produces them and verify waits" if mode == "plan" else "wait",
+                p["timeout"], len(processed), table)
             if dlq_topic:
                 what += " and %d dead letters on topic %s" % (len(dead), dlq_topic)
             if ledger_path:
                 what += " (the %d earlier runs of the ledger %s hold their rows)" % (len(ledger), ledger_path)
+            if mode == "plan" and not module.check_mode:
+                try:
+                    write_events(p["events_path"], run_id, events)
+                except OSError as exc:
+                    fail("pipeline_verify: could not write events_path %s: %s" % (p["events_path"], exc))
             result["msg"] = what
             result["seconds"] = round(time.monotonic() - began, 3)
             module.exit_json(**result)
@@ -794,54 +892,66 @@ def main():
             % (conf["bootstrap.servers"], _kafka_message(exc), kafka_cause(consumer))
         )
 
-    # Produce, remembering when each event was handed over.
-    try:
-        producer = Producer(dict({"enable.idempotence": True, "linger.ms": 5}, **conf))
-    except (KafkaException, ValueError, TypeError) as exc:
-        fail("pipeline_verify: invalid Kafka settings: %s" % _kafka_message(exc))
-    errors = []
+    if mode == "check":
+        # Produced elsewhere (files/verify/kafka_io.py): its send times are epoch seconds, so the
+        # polls are too; freshness then includes the clock difference between the runner and here.
+        clock = time.time
+        send_times, received, runner_problems = job_report(p["job_result"], len(payloads))
+        if runner_problems:
+            fail("pipeline_verify: the Kafka runner of run %s failed: %s" % (prefix, "; ".join(runner_problems)))
+        result["produced"] = len(payloads)
+        result["changed"] = True
+    else:
+        clock = time.monotonic
+        # Produce, remembering when each event was handed over.
+        try:
+            producer = Producer(dict({"enable.idempotence": True, "linger.ms": 5}, **conf))
+        except (KafkaException, ValueError, TypeError) as exc:
+            fail("pipeline_verify: invalid Kafka settings: %s" % _kafka_message(exc))
+        errors = []
 
-    def delivered(err, _msg):
-        if err is not None:
-            errors.append(err)
+        def delivered(err, _msg):
+            if err is not None:
+                errors.append(err)
 
-    send_times = []
-    for event in events:
-        while True:
-            try:
-                send_times.append(time.monotonic())
-                producer.produce(raw_topic, value=event.payload, on_delivery=delivered)
-                break
-            except BufferError:
-                send_times.pop()
-                producer.poll(0.1)
-        producer.poll(0)
-    undelivered = producer.flush(max(request_timeout, 30))
-    result["produced"] = len(events) - undelivered - len(errors)
-    result["changed"] = result["produced"] > 0
-    if errors or undelivered:
-        fail(
-            "pipeline_verify: delivery to topic %s failed: %s (%d undelivered)%s"
-            % (
-                raw_topic,
-                "; ".join(str(e.str()) for e in errors[:3]) or "timed out",
-                undelivered + len(errors),
-                kafka_cause(producer),
+        send_times = []
+        for payload in payloads:
+            while True:
+                try:
+                    send_times.append(clock())
+                    producer.produce(raw_topic, value=payload, on_delivery=delivered)
+                    break
+                except BufferError:
+                    send_times.pop()
+                    producer.poll(0.1)
+            producer.poll(0)
+        undelivered = producer.flush(max(request_timeout, 30))
+        result["produced"] = len(payloads) - undelivered - len(errors)
+        result["changed"] = result["produced"] > 0
+        if errors or undelivered:
+            fail(
+                "pipeline_verify: delivery to topic %s failed: %s (%d undelivered)%s"
+                % (
+                    raw_topic,
+                    "; ".join(str(e.str()) for e in errors[:3]) or "timed out",
+                    undelivered + len(errors),
+                    kafka_cause(producer),
+                )
             )
-        )
+        received = []
     produced_at = send_times[0]
-    valid_send_times = [t for t, e in zip(send_times, events) if is_valid(e.payload)]
+    valid_send_times = [t for t, payload in zip(send_times, payloads) if is_valid(payload)]
 
     # Wait for the rows and the dead letters together, until both are complete or time is up.
-    deadline = produced_at + p["timeout"]
-    polls, received, query_errors = [], [], []
+    deadline = clock() + p["timeout"]
+    polls, query_errors = [], []
     count, rows_done = 0, not processed
-    dlq_done = not dlq_topic
+    dlq_done = not dlq_topic or consumer is None
     while True:
         if not rows_done:
             try:
                 count, _ = table_count(pinot, table, prefix, request_timeout)
-                polls.append((time.monotonic(), count))
+                polls.append((clock(), count))
                 rows_done = count >= len(processed)
             except (PinotError, VerifyError) as exc:
                 query_errors.append(str(exc))
@@ -852,14 +962,15 @@ def main():
             dlq_done = not match_dead_letters(dead, received)[0]
         elif not rows_done:
             time.sleep(p["poll_interval"])
-        if (rows_done and dlq_done) or time.monotonic() >= deadline:
+        if (rows_done and dlq_done) or clock() >= deadline:
             break
-    waited = time.monotonic() - produced_at
-    consumer.close()
+    waited = clock() - produced_at
+    if consumer is not None:
+        consumer.close()
 
     # The rows themselves.
     try:
-        rows = result_rows(pinot.query(rows_sql(table, prefix, p["count"] + 100), timeout=request_timeout))
+        rows = result_rows(pinot.query(rows_sql(table, prefix, len(payloads) + 100), timeout=request_timeout))
     except PinotError as exc:
         fail(
             "pipeline_verify: could not read the rows of run %s from Pinot table %s: %s%s"
