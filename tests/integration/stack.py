@@ -109,6 +109,10 @@ def deploy_and_check(env_name, url, aws_env, extra, kube_cluster, outputs_dir):
     assert cluster["EncryptionInfo"]["EncryptionInTransit"] == {"ClientBroker": "TLS", "InCluster": True}
     assert cluster["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]["Enabled"] is True
     assert cluster["ClientAuthentication"]["Sasl"]["Iam"]["Enabled"] is True
+    # Both modes came with the creation (streamstack.pipeline.msk_cluster): no UpdateSecurity after
+    # it, which on AWS restarts every broker (10-30 min).
+    assert cluster["ClientAuthentication"]["Unauthenticated"]["Enabled"] is True
+    assert kafka.list_cluster_operations(ClusterArn=cluster["ClusterArn"])["ClusterOperationInfoList"] == []
     assert cluster["CurrentBrokerSoftwareInfo"]["KafkaVersion"] == "3.8.x"
     # The pipeline's topics, created through the MSK topic API with the target's sizing.
     topics = {t["TopicName"]: t for t in kafka.list_topics(ClusterArn=cluster["ClusterArn"])["Topics"]}

@@ -359,11 +359,7 @@ class KafkaAdminBackend:
                 "internal": bool(description.is_internal),
             }
         if found:
-            resources = [ConfigResource(ResourceType.TOPIC, n) for n in found]
-            configs = self._wait(self._submit("Cannot read topic configurations", self.admin.describe_configs,
-                                              resources, request_timeout=self.timeout),
-                                 "Cannot read the configuration of topic")
-            for resource, entries in configs.items():
+            for resource, entries in self._topic_configs(list(found)).items():
                 topic = found[resource.name]
                 topic["effective_config"] = {k: e.value for k, e in entries.items() if e.value is not None}
                 topic["config"] = {
@@ -371,6 +367,23 @@ class KafkaAdminBackend:
                     if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value and e.value is not None
                 }
         return found
+
+    def _topic_configs(self, names, attempts=5):
+        """{ConfigResource: entries}. Right after a topic is created, the broker that answers
+        DescribeConfigs may not know it yet (its metadata lags the controller's in KRaft):
+        UNKNOWN_TOPIC_OR_PART is retried for a few seconds before it is an error."""
+        for attempt in range(attempts):
+            futures = self._submit("Cannot read topic configurations", self.admin.describe_configs,
+                                   [ConfigResource(ResourceType.TOPIC, n) for n in names],
+                                   request_timeout=self.timeout)
+            try:
+                return {key: future.result(timeout=self.timeout + 5) for key, future in futures.items()}
+            except KafkaException as exc:
+                unknown = exc.args and getattr(exc.args[0], "name", lambda: "")() == "UNKNOWN_TOPIC_OR_PART"
+                if not unknown or attempt == attempts - 1:
+                    return self._wait(futures, "Cannot read the configuration of topic")
+            time.sleep(0.2 * 2 ** attempt)
+        return {}
 
     def unknown_config_keys(self, topic, keys):
         """Keys Kafka does not know, judged by the full config list of an existing topic."""

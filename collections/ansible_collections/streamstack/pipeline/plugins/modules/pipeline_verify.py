@@ -943,7 +943,8 @@ def main():
     valid_send_times = [t for t, payload in zip(send_times, payloads) if is_valid(payload)]
 
     # Wait for the rows and the dead letters together, until both are complete or time is up.
-    deadline = clock() + p["timeout"]
+    # run: from the first send; check: the runner has finished sending, so from now.
+    deadline = (produced_at if mode == "run" else clock()) + p["timeout"]
     polls, query_errors = [], []
     count, rows_done = 0, not processed
     dlq_done = not dlq_topic or consumer is None
