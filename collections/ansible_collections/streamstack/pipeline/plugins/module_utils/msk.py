@@ -5,7 +5,7 @@
 Pure functions over the ``kafka`` API's ``ClusterInfo`` shapes, so they are unit
 tested without AWS; the modules make the calls:
 
-* ``find_cluster`` -- a cluster by exact name (ListClusters' filter is a prefix).
+* ``list_clusters`` / ``find_cluster`` -- clusters by exact name (ListClusters' filter is a prefix).
 * ``auth_modes`` / ``client_authentication`` -- the three client authentication
   modes we manage, read from and written to ``ClientAuthentication``.
 * ``create_request`` -- one CreateCluster request with everything set at once
@@ -21,10 +21,17 @@ AUTH_MODES = ("iam", "scram", "unauthenticated_tls")
 BUSY_STATES = ("CREATING", "UPDATING", "REBOOTING_BROKER", "MAINTENANCE", "HEALING")
 
 
+def list_clusters(client, name=None):
+    """ClusterInfos of the account's provisioned clusters, only the one called ``name`` when given
+    (ListClusters' ClusterNameFilter is a prefix match)."""
+    kwargs = {"ClusterNameFilter": name} if name else {}
+    listed = client.get_paginator("list_clusters").paginate(**kwargs).build_full_result()
+    return [c for c in listed.get("ClusterInfoList", []) if not name or c["ClusterName"] == name]
+
+
 def find_cluster(client, name):
     """The ClusterInfo of the provisioned cluster called ``name``, or None."""
-    listed = client.get_paginator("list_clusters").paginate(ClusterNameFilter=name).build_full_result()
-    matches = [c for c in listed.get("ClusterInfoList", []) if c["ClusterName"] == name]
+    matches = list_clusters(client, name)
     return matches[0] if matches else None
 
 

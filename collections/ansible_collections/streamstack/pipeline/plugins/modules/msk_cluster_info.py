@@ -113,6 +113,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.streamstack.pipeline.plugins.module_utils.msk import list_clusters
 
 _BROKER_KEYS = {
     "BootstrapBrokerString": "plaintext",
@@ -142,12 +143,6 @@ def _summarise(info):
     }
 
 
-def _list_clusters(client, name):
-    kwargs = {"ClusterNameFilter": name} if name else {}
-    paginator = client.get_paginator("list_clusters")
-    return paginator.paginate(**kwargs).build_full_result().get("ClusterInfoList", [])
-
-
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -168,8 +163,7 @@ def main():
             except client.exceptions.NotFoundException:
                 found = []
         else:
-            # The name filter is a prefix match: keep exact names only.
-            found = [c for c in _list_clusters(client, name) if not name or c["ClusterName"] == name]
+            found = list_clusters(client, name)
         clusters = [_summarise(c) for c in found]
         clusters = [c for c in clusters if all(c["tags"].get(k) == str(v) for k, v in tags.items())]
         if module.params["bootstrap_brokers"]:
