@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -296,3 +297,32 @@ def test_kafka_formats_a_cluster_id_that_starts_with_a_dash(tmp_path):
     kafka.configure()
     assert kafka.format() is True
     assert "cluster.id=-AbCdEfGhIjKlMnOpQrStU" in (tmp_path / "kafka" / "data" / "meta.properties").read_text()
+
+
+def test_a_topic_deleted_while_described_is_reported_absent(kafka_broker):
+    """Metadata lists the topic, then another client deletes it before DescribeConfigs:
+    the backend retries UNKNOWN_TOPIC_OR_PART and then reports the topic absent, so a
+    deletion is a no-op instead of the error CI met on 2026-12-07. The deletion is real
+    (a second AdminClient on the same broker), injected between the two requests."""
+    sys.path.insert(0, str(svc.__file__).rsplit("/ansible_collections/", 1)[0])
+    from ansible_collections.streamstack.pipeline.plugins.module_utils.kafka_admin import KafkaAdminBackend
+
+    name = f"raced-{uuid.uuid4().hex[:8]}"
+    create_topic(kafka_broker.bootstrap, name, 1)
+    backend = KafkaAdminBackend([kafka_broker.bootstrap], request_timeout=10)
+    assert backend.describe([name])[name]["partitions"] == 1
+
+    other = AdminClient({"bootstrap.servers": kafka_broker.bootstrap})
+    describe_configs = backend.admin.describe_configs
+
+    def delete_first(*args, **kwargs):
+        if name in other.list_topics(timeout=10).topics:
+            other.delete_topics([name], operation_timeout=20)[name].result(timeout=30)
+        return describe_configs(*args, **kwargs)
+
+    backend.admin.describe_configs = delete_first
+    started = time.monotonic()
+    assert backend.describe([name]) == {}
+    assert time.monotonic() - started >= 1, "reported absent without retrying"
+    # An unknown name never reaches DescribeConfigs; a known one still describes fully.
+    assert backend.describe([name, "never-created-" + name]) == {}

@@ -359,7 +359,13 @@ class KafkaAdminBackend:
                 "internal": bool(description.is_internal),
             }
         if found:
-            for resource, entries in self._topic_configs(list(found)).items():
+            configs, unknown = self._topic_configs(list(found))
+            for name in unknown:
+                # Listed by Metadata, unknown to DescribeConfigs for seconds: being deleted (by
+                # another client) or never finished. Reported absent, so deleting it is a no-op
+                # and creating it gets the broker's own answer.
+                found.pop(name)
+            for resource, entries in configs.items():
                 topic = found[resource.name]
                 topic["effective_config"] = {k: e.value for k, e in entries.items() if e.value is not None}
                 topic["config"] = {
@@ -368,22 +374,31 @@ class KafkaAdminBackend:
                 }
         return found
 
-    def _topic_configs(self, names, attempts=5):
-        """{ConfigResource: entries}. Right after a topic is created, the broker that answers
-        DescribeConfigs may not know it yet (its metadata lags the controller's in KRaft):
-        UNKNOWN_TOPIC_OR_PART is retried for a few seconds before it is an error."""
+    def _topic_configs(self, names, attempts=6):
+        """({ConfigResource: entries}, [names still unknown]). Right after a topic is created,
+        the broker that answers DescribeConfigs may not know it yet (its metadata lags the
+        controller's in KRaft): UNKNOWN_TOPIC_OR_PART is retried, per topic, for about six
+        seconds; any other error fails at once."""
+        out, pending = {}, list(names)
         for attempt in range(attempts):
             futures = self._submit("Cannot read topic configurations", self.admin.describe_configs,
-                                   [ConfigResource(ResourceType.TOPIC, n) for n in names],
+                                   [ConfigResource(ResourceType.TOPIC, n) for n in pending],
                                    request_timeout=self.timeout)
-            try:
-                return {key: future.result(timeout=self.timeout + 5) for key, future in futures.items()}
-            except KafkaException as exc:
-                unknown = exc.args and getattr(exc.args[0], "name", lambda: "")() == "UNKNOWN_TOPIC_OR_PART"
-                if not unknown or attempt == attempts - 1:
-                    return self._wait(futures, "Cannot read the configuration of topic")
-            time.sleep(0.2 * 2 ** attempt)
-        return {}
+            pending = []
+            for key, future in futures.items():
+                try:
+                    out[key] = future.result(timeout=self.timeout + 5)
+                except KafkaException as exc:
+                    if getattr(exc.args[0] if exc.args else None, "name", lambda: "")() != "UNKNOWN_TOPIC_OR_PART":
+                        self._fail(f"Cannot read the configuration of topic {key.name}", exc)
+                    pending.append(key.name)
+                except Exception as exc:  # concurrent.futures.TimeoutError and the like
+                    self._fail(f"Cannot read the configuration of topic {key.name}", exc)
+            if not pending:
+                break
+            if attempt < attempts - 1:
+                time.sleep(0.2 * 2 ** attempt)
+        return out, pending
 
     def unknown_config_keys(self, topic, keys):
         """Keys Kafka does not know, judged by the full config list of an existing topic."""
