@@ -33,6 +33,11 @@ What is faked, by kwok and the stages in ``kwok-stages.yaml``:
   ``WaitForFirstConsumer``. Released volumes are deleted. No other
   provisioner binds (a claim of another class stays Pending, as it would
   without its driver).
+* Container logs: ``kubectl logs`` (the API's pods/log) of any pod on a fake
+  node answers with the content of ``pod_log_file`` (CRI log format), which a
+  test writes with ``play_pod_log(lines)`` to play what a container printed.
+  The API server reaches kwok as every fake node's kubelet: each node's
+  InternalDNS address is 127.0.0.1 and its kubelet port kwok's.
 * Nothing else: no kubelet, no container runtime, no kube-proxy, no CNI, no
   cloud controller (a Service of type LoadBalancer never gets an address).
 
@@ -268,6 +273,17 @@ class KubeCluster:
                 out[name] = pid
         return out
 
+    @property
+    def pod_log_file(self) -> Path:
+        return self.workdir / "logs" / "pods.log"
+
+    def play_pod_log(self, lines: Iterable[str], stream: str = "stdout") -> None:
+        """What every fake container printed, from now on (``kubectl logs``): one CRI log
+        line (time, stream, full-line tag, text) per line. Not a container's real output:
+        the test that writes it says so."""
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self.pod_log_file.write_text("".join(f"{now} {stream} F {line}\n" for line in lines))
+
     def log(self, name: str) -> Path:
         return self.workdir / "logs" / f"{name}.log"
 
@@ -302,6 +318,8 @@ class KubeCluster:
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}", "--authorization-mode=Node,RBAC",
             "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false",
+            # pods/log goes to the node's kubelet, here kwok on 127.0.0.1 (the nodes' InternalDNS).
+            "--kubelet-preferred-address-types=InternalDNS",
         ])
         self._wait(lambda: self._get_text("/readyz") == "ok", deadline, "kube-apiserver /readyz", "kube-apiserver")
 
@@ -364,7 +382,13 @@ class KubeCluster:
                 if doc and doc["metadata"]["name"] == "pod-ready":
                     doc["spec"]["delay"] = {"durationMilliseconds": int(self.pod_ready_delay_ms)}
             stages = yaml.safe_dump_all(docs, sort_keys=False)
+        # Every fake container's log is one file's content (kwok reads it on each request).
+        logs = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs",
+                "metadata": {"name": "played-logs"},
+                "spec": {"logs": [{"logsFile": str(self.pod_log_file), "follow": False}]}}
+        stages = stages.rstrip() + "\n---\n" + yaml.safe_dump(logs, sort_keys=False)
         (self.workdir / "kwok.yaml").write_text(stages)
+        self.play_pod_log([])
 
     def _record(self) -> None:
         """Register with harness.services' orphan registry: a later session stops these
@@ -508,7 +532,9 @@ class KubeCluster:
                     "memory": f"{alloc['memory_mib']}Mi",
                     "pods": str(alloc["pods"]),
                 },
-                "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+                "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name},
+                              {"type": "InternalDNS", "address": "127.0.0.1"}],
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": self.ports["kwok"]}},
                 "nodeInfo": {
                     "architecture": "amd64", "operatingSystem": "linux", "osImage": "Amazon Linux 2023 (fake)",
                     "kubeletVersion": f"v{KUBE_VERSION}", "kubeProxyVersion": f"v{KUBE_VERSION}",

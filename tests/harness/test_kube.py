@@ -140,6 +140,18 @@ def test_deployment_pods_run(kube_cluster, kube_nodes, kube_namespace):
     assert all(p["status"].get("podIP") for p in got)
 
 
+def test_pod_logs_are_played_through_the_api(kube_cluster, kube_nodes, kube_namespace):
+    """kubectl logs goes API server -> the node's "kubelet" (kwok) -> the played file."""
+    names = kube_nodes("t3.medium", 1)
+    apply(kube_cluster, kube_namespace, deployment("talker", 1, nodegroup_of(kube_cluster, names[0])))
+    kube_cluster.kubectl("rollout", "status", "-n", kube_namespace, "deployment/talker", "--timeout=30s")
+    kube_cluster.play_pod_log(["first line", "RESULT {\"ok\": true}"])
+    out = kube_cluster.kubectl("logs", "-n", kube_namespace, "deployment/talker").stdout
+    assert out.splitlines() == ["first line", 'RESULT {"ok": true}'], out
+    kube_cluster.play_pod_log(["something else"])
+    assert kube_cluster.kubectl("logs", "-n", kube_namespace, "deployment/talker").stdout.strip() == "something else"
+
+
 def test_max_pods_is_enforced_by_the_scheduler(kube_cluster, kube_nodes, kube_namespace):
     """One t3.small (11 pod slots): 14 replicas -> 11 run, exactly 3 Pending with "Too many pods"."""
     slots = capacity.allocatable("t3.small")["pods"]
