@@ -526,11 +526,15 @@ class KubeCluster:
                     "cpu": str(vcpu),
                     "memory": f"{int(memory_mib * capacity.VISIBLE_MEMORY)}Mi",
                     "pods": str(max_pods),
+                    # EKS managed nodes' 20 GiB root volume (the nodegroup's disk size default).
+                    "ephemeral-storage": "20Gi",
                 },
                 "allocatable": {
                     "cpu": f"{alloc['cpu_m']}m",
                     "memory": f"{alloc['memory_mib']}Mi",
                     "pods": str(alloc["pods"]),
+                    # Less the 10 % nodefs eviction threshold and the system's share (rounded).
+                    "ephemeral-storage": "17Gi",
                 },
                 "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name},
                               {"type": "InternalDNS", "address": "127.0.0.1"}],

@@ -112,7 +112,7 @@ def test_fake_node_has_eks_allocatable(kube_cluster, kube_nodes):
     node = kube_cluster.request("GET", f"/api/v1/nodes/{name}")
     alloc = capacity.allocatable("t3.medium")
     assert alloc == {"cpu_m": 1930, "memory_mib": 3267, "pods": 17}  # the numbers the preflight uses
-    assert node["status"]["allocatable"] == {"cpu": "1930m", "memory": "3267Mi", "pods": "17"}
+    assert node["status"]["allocatable"] == {"cpu": "1930m", "memory": "3267Mi", "pods": "17", "ephemeral-storage": "17Gi"}
     assert node["status"]["capacity"]["cpu"] == "2"
     labels = node["metadata"]["labels"]
     assert labels["node.kubernetes.io/instance-type"] == "t3.medium"

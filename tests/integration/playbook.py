@@ -59,8 +59,9 @@ def assert_ok(run, what):
     assert run.rc == 0, f"{what} failed (rc={run.rc}):\n{run.output[-5000:]}"
 
 
-def run_play(tmp_path, env, tasks, *, name, module_defaults=None, play_vars=None, timeout=300):
-    """Run one play of `tasks` on localhost with the JSON callback.
+def run_play(tmp_path, env, tasks, *, name, module_defaults=None, play_vars=None, timeout=300, args=()):
+    """Run one play of `tasks` on localhost with the JSON callback; `args`: more of
+    ansible-playbook's options (e.g. "--check").
 
     Returns (rc, {task name: that task's result}, raw output)."""
     play = {
@@ -77,7 +78,7 @@ def run_play(tmp_path, env, tasks, *, name, module_defaults=None, play_vars=None
     path.write_text(yaml.safe_dump([play], sort_keys=False))
     run_env = {**env, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.json",
                "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_PIPELINING": "1"}
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), str(path)], cwd=ROOT, env=run_env,
+    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), *args, str(path)], cwd=ROOT, env=run_env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     try:
         data = json.loads(proc.stdout)

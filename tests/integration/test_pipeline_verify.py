@@ -15,11 +15,16 @@ Warm: about 45-60 s (Pinot and Flink start; each run itself takes 1-3 s).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import os
+import re
+import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,6 +32,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from integration.kubeproxy import proxied_service
 from integration.playbook import failures, run_play
 from integration.test_flink_job_info import JOB_NAME, FlinkJob, ansible_env, create_topics, free_port
 
@@ -243,3 +249,254 @@ def test_missing_rows_and_lost_earlier_runs_fail_naming_them(stack, tmp_path):
                            f"in Pinot table {s.table}, expected 5")
     assert lost["earlier_runs"] == [{"run_id": "gone", "expected": 5, "found": 0, "distinct": 0,
                                      "at": an_hour_ago}]  # "ancient" is past ledger_max_age_days: not checked
+
+
+# ------------------------------------------------------------------ verify's Job (AWS)
+class PlayedKubelet(threading.Thread):
+    """The kubelet of verify's Job pod, played by the test: kwok runs no container.
+
+    The role adds the annotation ``streamstack.test/kubelet`` (through
+    verify_job_pod_annotations), which keeps kwok's own Job stage off the pod.
+    Once the pod is Running this thread reads the pod's manifest, its ConfigMap
+    and Secret through the API (what the kubelet would mount), then, by
+    ``mode``:
+
+    * ``run``: runs the init container's and the container's commands exactly
+      as the manifest gives them, on this machine: mount paths become folders
+      here, ``python3`` this venv's Python 3.11, the rest (pip install
+      --require-hashes from PyPI, kafka_io.py against the real Kafka, the Flink
+      job and Pinot) is real. The container's stdout becomes the pod's log.
+    * ``fail``: the install fails (exit 1) with a pip-like message as the log.
+    * ``hang``: nothing; the Job's activeDeadlineSeconds ends it.
+
+    The pod ends through its status subresource with the container's exit code.
+    """
+
+    def __init__(self, kube, namespace: str, mode: str, work: Path):
+        super().__init__(daemon=True)
+        self.kube, self.ns, self.mode, self.work = kube, namespace, mode, work
+        self.objects: dict = {}
+        self.stdout = ""
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            self._run()
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+
+    def _get(self, path):
+        try:
+            return self.kube.request("GET", path)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def _run(self):
+        pod = None
+        while not self.stop.is_set():
+            pods = self._get(f"/api/v1/namespaces/{self.ns}/pods") or {"items": []}
+            running = [p for p in pods["items"] if p.get("status", {}).get("phase") == "Running"]
+            if running:
+                pod = running[0]
+                break
+            self.stop.wait(0.3)
+        if pod is None:
+            return
+        job_name = pod["metadata"]["labels"]["job-name"]
+        base = f"/api/v1/namespaces/{self.ns}"
+        self.objects = {
+            "namespace": self._get(f"/api/v1/namespaces/{self.ns}"),
+            "job": self._get(f"/apis/batch/v1/namespaces/{self.ns}/jobs/{job_name}"),
+            "pod": pod,
+            "serviceaccount": self._get(f"{base}/serviceaccounts/{pod['spec']['serviceAccountName']}"),
+            "configmap": self._get(f"{base}/configmaps/{job_name}"),
+            "secret": self._get(f"{base}/secrets/{job_name}"),
+        }
+        if self.mode == "hang":
+            return
+        if self.mode == "fail":
+            self.kube.play_pod_log(["ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE."])
+            self._end(pod, 1)
+            return
+        mounts = self._volumes(pod)
+        spec = pod["spec"]
+        for container in spec["initContainers"] + spec["containers"]:
+            argv = [sys.executable if a == "python3" else self._path(a, mounts) for a in container["command"]]
+            env = dict(os.environ, **{e["name"]: self._path(e["value"], mounts) for e in container.get("env", [])})
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
+            self.stdout += proc.stdout
+            if proc.returncode:
+                self.kube.play_pod_log((proc.stdout + proc.stderr).splitlines())
+                self._end(pod, proc.returncode)
+                return
+        self.kube.play_pod_log(proc.stdout.splitlines())
+        self._end(pod, 0)
+
+    def _volumes(self, pod):
+        """{mount path: folder here} with each volume's content, as the kubelet would mount it."""
+        sources = {v["name"]: v for v in pod["spec"]["volumes"]}
+        mounts = {}
+        for mount in pod["spec"]["containers"][0]["volumeMounts"]:
+            folder = self.work / mount["name"]
+            folder.mkdir(parents=True, exist_ok=True)
+            volume = sources[mount["name"]]
+            if "configMap" in volume:
+                for key, value in self.objects["configmap"]["data"].items():
+                    (folder / key).write_text(value)
+            elif "secret" in volume:
+                for key, value in self.objects["secret"]["data"].items():
+                    (folder / key).write_bytes(base64.b64decode(value))
+                    (folder / key).chmod(volume["secret"]["defaultMode"])
+            mounts[mount["mountPath"]] = str(folder)
+        return mounts
+
+    @staticmethod
+    def _path(value, mounts):
+        for mount, folder in mounts.items():
+            if value == mount or value.startswith(mount + "/"):
+                return folder + value[len(mount):]
+        return value
+
+    def _end(self, pod, code):
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        name = pod["metadata"]["name"]
+        self.kube.request("PATCH", f"/api/v1/namespaces/{self.ns}/pods/{name}/status", {"status": {
+            "phase": "Succeeded" if code == 0 else "Failed",
+            "conditions": [{"type": "Ready", "status": "False"}],
+            "containerStatuses": [{"name": c["name"], "image": c["image"], "imageID": "", "ready": False,
+                                   "restartCount": 0, "state": {"terminated": {
+                                       "exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                                       "startedAt": now, "finishedAt": now}}} for c in pod["spec"]["containers"]]}})
+
+
+@pytest.fixture
+def job_target(stack, kube_cluster, kube_nodes, kube_namespace, tmp_path):
+    """verify's vars for the AWS target with the harness's API server as EKS, Pinot's broker
+    behind a Service (integration/kubeproxy.py) and one fake node for the Job's pod."""
+    kube_nodes("t3.medium", 1)
+    broker_port = int(stack.broker_url.rsplit(":", 1)[1])
+    with proxied_service(kube_cluster, kube_namespace, "pinot-broker", 8099, broker_port) as (_, relay):
+        yield relay, {
+            "verify_target": "aws", "stack_environment": "test",
+            "eks_api": {"host": kube_cluster.server, "token": kube_cluster.token, "ca_path": str(kube_cluster.ca_file)},
+            "verify_pinot_namespace": kube_namespace,
+            "verify_job_namespace": f"verify-job-{uuid.uuid4().hex[:6]}",
+            "verify_job_pod_annotations": {"streamstack.test/kubelet": "played"},
+            "verify_job_poll": 1,
+            # The local Kafka listens without TLS; the Job's TLS settings are proven by
+            # tests/local (kafka_io.py over a TLS listener with a CA made at test time).
+            "verify_runner_bootstrap": stack.bootstrap, "verify_runner_client_properties": {},
+            "verify_raw_topic": stack.raw, "verify_dead_letter_topic": stack.dlq, "verify_table": stack.table,
+            "verify_events": 200, "verify_timeout": 90, "verify_ledger_path": str(tmp_path / "ledger.json"),
+        }
+
+
+def _verify_flow():
+    return {"name": "Verify's data flow", "ansible.builtin.include_role": {"name": "verify", "tasks_from": "flow"}}
+
+
+def _task(results, prefix):
+    (name,) = [n for n in results if n.split(" : ", 1)[-1].startswith(prefix)]
+    return results[name]
+
+
+def test_the_job_carries_a_run_inside_the_cluster(stack, kube_cluster, job_target, tmp_path):
+    relay, target = job_target
+    ns = target["verify_job_namespace"]
+    kubelet = PlayedKubelet(kube_cluster, ns, "run", tmp_path / "pod")
+    kubelet.start()
+    try:
+        rc, results, output = run_play(tmp_path, ansible_env(), [_wait_task(stack), _verify_flow()],
+                                       name="verify-job", play_vars=target, timeout=600)
+    finally:
+        kubelet.stop.set()
+        kubelet.join(30)
+    assert kubelet.error is None, repr(kubelet.error)
+    assert rc == 0, f"{failures(results)}\n{output[-4000:]}\n{stack.job.tail()}"
+
+    # The run itself: produced by the Job's program, rows found through the API's proxy.
+    checked = _task(results, "Check the rows in Pinot")
+    assert (checked["produced"], checked["expected_rows"], checked["rows_found"]) == (200, 180, 180), checked["msg"]
+    assert (checked["dead_letters_expected"], checked["dead_letters_found"]) == (20, 20)
+    assert relay.connections > 0, "Pinot was never reached through the API's service proxy"
+    assert "STREAMSTACK-VERIFY-RESULT " in kubelet.stdout and f'"run_id":"{checked["run_id"]}"' in kubelet.stdout
+    assert _task(results, "Wait for the Job to end")["attempts"] >= 1
+
+    # The manifest: pinned image, bounded, no privilege, no API token, gone after it ends.
+    objects = kubelet.objects
+    job, pod = objects["job"], objects["pod"]
+    assert job["spec"]["backoffLimit"] == 0 and job["spec"]["ttlSecondsAfterFinished"] == 600
+    assert job["spec"]["activeDeadlineSeconds"] == 90 + 300
+    spec = pod["spec"]
+    assert spec["automountServiceAccountToken"] is False and spec["enableServiceLinks"] is False
+    assert objects["serviceaccount"]["automountServiceAccountToken"] is False
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 65532
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert objects["namespace"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for container in spec["initContainers"] + spec["containers"]:
+        assert re.fullmatch(r"public\.ecr\.aws/docker/library/python:3\.11-slim@sha256:[0-9a-f]{64}", container["image"])
+        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                                "capabilities": {"drop": ["ALL"]}}
+        assert set(container["resources"]["limits"]) == {"cpu", "memory", "ephemeral-storage"}
+        assert set(container["resources"]["requests"]) == {"cpu", "memory", "ephemeral-storage"}
+    assert "--require-hashes" in spec["initContainers"][0]["command"]
+    # (Ansible's file lookup drops the last newline.)
+    data = objects["configmap"]["data"]
+    assert (ROOT / "roles/verify/files/job-requirements.txt").read_text().rstrip("\n") == data["requirements.txt"]
+    assert (ROOT / "files/verify/kafka_io.py").read_text().rstrip("\n") == data["kafka_io.py"]
+    properties = base64.b64decode(objects["secret"]["data"]["client.properties"]).decode()
+    assert properties.strip() == f"bootstrap.servers={stack.bootstrap}"
+    assert not re.search(r"bootstrap\.servers=", output), "the client settings were printed"
+    _assert_gone(kube_cluster, ns)
+
+
+def _assert_gone(kube_cluster, ns):
+    try:
+        kube_cluster.request("GET", f"/api/v1/namespaces/{ns}")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404
+    else:
+        pytest.fail(f"namespace {ns} is still there")
+
+
+def test_the_job_in_check_mode_creates_nothing(stack, kube_cluster, job_target, tmp_path):
+    _, target = job_target
+    rc, results, output = run_play(tmp_path, ansible_env(), [_verify_flow()], name="verify-job-check",
+                                   play_vars=target, timeout=300, args=["--check"])
+    assert rc == 0, f"{failures(results)}\n{output[-3000:]}"
+    said = _task(results, "Say what the Job would do")["msg"]
+    assert f"would create namespace {target['verify_job_namespace']} on {kube_cluster.server}" in said
+    assert "200 events" in said and "then delete the namespace" in said
+    planned = _task(results, "Plan the run")
+    assert planned["changed"] is False and planned["produced"] == 0
+    _assert_gone(kube_cluster, target["verify_job_namespace"])
+
+
+@pytest.mark.parametrize("mode", ["fail", "hang"])
+def test_a_job_that_fails_or_runs_out_of_time_fails_verify_and_is_deleted(stack, kube_cluster, job_target, tmp_path,
+                                                                          mode):
+    _, target = job_target
+    ns = target["verify_job_namespace"]
+    if mode == "hang":
+        target = dict(target, verify_job_deadline=5)
+    kubelet = PlayedKubelet(kube_cluster, ns, mode, tmp_path / "pod")
+    kubelet.start()
+    try:
+        rc, results, output = run_play(tmp_path, ansible_env(), [_verify_flow()], name=f"verify-job-{mode}",
+                                       play_vars=target, timeout=300)
+    finally:
+        kubelet.stop.set()
+        kubelet.join(30)
+    assert kubelet.error is None, repr(kubelet.error)
+    assert rc != 0
+    failed = _task(results, "Fail when the Job printed no result")
+    assert failed["failed"] and f"verify's Job {ns}/verify-" in failed["msg"], failed
+    if mode == "fail":
+        assert "BackoffLimitExceeded" in failed["msg"] and "DO NOT MATCH THE HASHES" in failed["msg"], failed["msg"]
+    else:
+        assert "DeadlineExceeded" in failed["msg"], failed["msg"]
+    assert not [n for n in results if "Check the rows in Pinot" in n]
+    _assert_gone(kube_cluster, ns)
