@@ -1,27 +1,44 @@
-"""Malformed inventory values stop the run in the preflight role, before any AWS module.
+"""Malformed inventory values stop deploy before its first AWS call, in its first play
+(playbooks/preflight.yml, which deploy.yml imports: the preflight, cost and ttl roles).
 
-Each case is one `ansible-playbook playbooks/preflight.yml -i inventories/poc
--e '<JSON>'` run, with fake credentials and the AWS endpoint on a closed local
-port (so an AWS call, if one slipped through, could not reach anything). The
-runs start together in a thread pool (about 1.5 s each); every test asserts its
-own run: non-zero exit, the variable named in the failure, and every task that
-ran belongs to the preflight role. A few cases go through playbooks/deploy.yml
-to show preflight stops the deployment before the first AWS role.
+Each case is one `ansible-playbook playbooks/deploy.yml -i inventories/poc -e
+'<JSON>'` run, with fake credentials and the AWS endpoint on a closed local port
+(so an AWS call, if one slipped through, could not reach anything). The runs
+start together in a thread pool (about 2 s each); every test asserts its own
+run: non-zero exit, the variable named in the failure, and every task that ran
+belongs to the pre-AWS play. A seeded sample of the cases (the seed printed;
+STREAMSTACK_SEED repeats it) also goes through `preflight.yml` alone, which must
+fail the same way: "only the checks" are deploy's checks.
 """
 
 import json
 import os
+import random
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 CLOSED_PORT_ENDPOINT = "http://127.0.0.1:9"
 WORKERS = max(2, min(4, (os.cpu_count() or 2) + 1))
+
+POC = yaml.safe_load((ROOT / "inventories/poc/group_vars/all/pinot.yml").read_text())
+POC_MSK_PROPERTIES = yaml.safe_load((ROOT / "inventories/poc/group_vars/all/msk.yml").read_text())["msk_server_properties"]
+POC_TOPIC = {"name": "events.raw", "partitions": 2, "replication_factor": 2, "config": {"min.insync.replicas": "1"}}
+
+
+def pinot_with(**replicas):
+    """The poc inventory's pinot_components with some replicas changed (-e replaces the whole dict)."""
+    components = {name: dict(spec) for name, spec in POC["pinot_components"].items()}
+    for name, count in replicas.items():
+        components[name]["replicas"] = count
+    return components
+
 
 POC_TAGS_WITHOUT_OWNER = {"Project": "streamstack", "Environment": "poc", "ManagedBy": "ansible", "CostCenter": "CC-0000"}
 
@@ -63,12 +80,59 @@ CASES = {
     "alb_open_to_the_internet": ({"alb_allowed_cidrs": ["0.0.0.0/0"]}, "alb_allowed_cidrs", "whole internet", "rules"),
     "eks_api_open_to_the_internet": ({"eks_public_access_cidrs": ["0.0.0.0/0"]}, "eks_public_access_cidrs", "whole internet", "rules"),
     "eks_api_public_without_cidrs": ({"eks_public_access_cidrs": []}, "eks_public_access_cidrs", "open to 0.0.0.0/0", "rules"),
-}
-
-# Through the deployment: preflight must stop it before the vpc role.
-DEPLOY_CASES = {
-    "deploy_one_az": ({"vpc_availability_zone_ids": ["use1-az1"]}, "vpc_availability_zone_ids", "has 1 AZ", "rules"),
-    "deploy_string_for_number": ({"eks_node_max_size": "four"}, "eks_node_max_size", "four", "spec"),
+    "string_for_number_max": ({"eks_node_max_size": "four"}, "eks_node_max_size", "four", "spec"),
+    # What runs on the stack, against the target (module_utils/preflight_pipeline.py).
+    "replication_above_brokers": ({"pipeline_replication_factor": 3}, "pipeline_replication_factor",
+                                  "msk_broker_count is 2", "rules"),
+    "min_isr_above_replication": ({"pipeline_min_insync_replicas": 3}, "pipeline_min_insync_replicas",
+                                  "NOT_ENOUGH_REPLICAS", "rules"),
+    "zero_partitions": ({"pipeline_partitions": 0}, "pipeline_partitions", "at least 1", "rules"),
+    "partitions_word": ({"pipeline_partitions": "two"}, "pipeline_partitions", "'two'", "rules"),
+    "topic_name_with_space": ({"pipeline_topics": [dict(POC_TOPIC, name="events raw")]}, "pipeline_topics",
+                              "not a Kafka topic name", "rules"),
+    "topic_defined_twice": ({"pipeline_topics": [POC_TOPIC, POC_TOPIC]}, "pipeline_topics", "defined twice", "rules"),
+    "topic_replication_above_brokers": ({"pipeline_topics": [dict(POC_TOPIC, replication_factor=4)]},
+                                        "pipeline_topics", "replication_factor 4", "rules"),
+    "pinot_table_replicas_above_servers": ({"pipeline_pinot_replicas": 2}, "pipeline_pinot_replicas", "cannot place",
+                                           "rules"),
+    "pinot_table_without_schema": ({"pipeline_pinot_schemas": []}, "pipeline_pinot_tables",
+                                   "no schema of the same name", "rules"),
+    "flink_runtime_1_20": ({"flink_app_runtime": "FLINK-1_20"}, "flink_app_runtime", "FLINK-1_20", "spec"),
+    "flink_parallelism_word": ({"flink_app_parallelism": "many"}, "flink_app_parallelism", "many", "spec"),
+    "flink_parallelism_zero": ({"flink_app_parallelism": 0}, "flink_app_parallelism", "at least 1", "rules"),
+    "flink_kpus_over_quota": ({"flink_app_parallelism": 130}, "flink_app_parallelism", "130 KPUs", "rules"),
+    "flink_protocol_plaintext": ({"flink_app_kafka_security_protocol": "PLAINTEXT"},
+                                 "flink_app_kafka_security_protocol", "PLAINTEXT", "spec"),
+    "flink_log_retention_2": ({"flink_app_log_retention_days": 2}, "flink_app_log_retention_days", "2", "spec"),
+    "msk_unknown_property": ({"msk_server_properties": dict(POC_MSK_PROPERTIES, **{"log.retention.days": "1"})},
+                             "msk_server_properties", "log.retention.days", "rules"),
+    "msk_property_not_boolean": ({"msk_server_properties": dict(POC_MSK_PROPERTIES, **{"auto.create.topics.enable": "no"})},
+                                 "msk_server_properties", "not true or false", "rules"),
+    "msk_property_not_number": ({"msk_server_properties": dict(POC_MSK_PROPERTIES, **{"log.retention.hours": "a day"})},
+                                "msk_server_properties", "not a whole number", "rules"),
+    "msk_offsets_replication": ({"msk_server_properties": dict(POC_MSK_PROPERTIES,
+                                                               **{"offsets.topic.replication.factor": "3"})},
+                                "msk_server_properties", "offsets.topic.replication.factor is 3", "rules"),
+    "msk_default_replication": ({"msk_server_properties": dict(POC_MSK_PROPERTIES, **{"default.replication.factor": "3"})},
+                                "msk_server_properties", "default.replication.factor is 3", "rules"),
+    "msk_log_retention_2": ({"msk_log_retention_days": 2}, "msk_log_retention_days", "2", "spec"),
+    "pinot_controller_0": ({"pinot_components": pinot_with(controller=0)}, "pinot_components.controller.replicas",
+                           "cannot run without", "rules"),
+    "pinot_broker_0": ({"pinot_components": pinot_with(broker=0)}, "pinot_components.broker.replicas",
+                       "cannot run without", "rules"),
+    "pinot_server_0": ({"pinot_components": pinot_with(server=0)}, "pinot_components.server.replicas",
+                       "cannot run without", "rules"),
+    "pinot_zookeeper_0": ({"pinot_components": pinot_with(zookeeper=0)}, "pinot_components.zookeeper.replicas",
+                          "cannot run without", "rules"),
+    "topics_protocol": ({"topics_security_protocol": "TLS"}, "topics_security_protocol", "TLS", "spec"),
+    "alb_cidrs_not_a_list": ({"alb_allowed_cidrs": {"office": "203.0.113.0/24"}}, "alb_allowed_cidrs", "list", "spec"),
+    "pinot_wait_timeout_word": ({"pinot_wait_timeout": "long"}, "pinot_wait_timeout", "long", "spec"),
+    "alb_target_port_word": ({"alb_target_port": "http"}, "alb_target_port", "http", "spec"),
+    # The cost and the expiry, checked by the cost and ttl roles in the same pre-AWS play.
+    "ttl_negative": ({"ttl_hours": -5}, "ttl_hours", "negative", "cost"),
+    "ttl_word": ({"ttl_hours": "soon"}, "ttl_hours", "not a number of hours", "cost"),
+    "ttl_expires_at_word": ({"ttl_expires_at": "tomorrow"}, "ttl_expires_at", "tomorrow", "ttl"),
+    "over_budget": ({"max_usd_per_hour": 0.01}, "max_usd_per_hour", "Over budget", "cost"),
 }
 
 
@@ -97,10 +161,16 @@ def _run(playbook, inventory, extra):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+SEED = int(os.environ.get("STREAMSTACK_SEED") or random.SystemRandom().randrange(10**6))
+PREFLIGHT_SAMPLE = sorted(random.Random(SEED).sample(sorted(CASES), 6))
+PRE_AWS_ROLES = ("preflight : ", "cost : ", "ttl : ")
+
+
 @pytest.fixture(scope="module")
 def runs():
-    jobs = {name: ("playbooks/preflight.yml", "poc", extra) for name, (extra, *_rest) in CASES.items()}
-    jobs.update({name: ("playbooks/deploy.yml", "poc", extra) for name, (extra, *_rest) in DEPLOY_CASES.items()})
+    print("bad-input seed %d (STREAMSTACK_SEED=%d repeats it): preflight.yml sample %s" % (SEED, SEED, PREFLIGHT_SAMPLE))
+    jobs = {name: ("playbooks/deploy.yml", "poc", extra) for name, (extra, *_rest) in CASES.items()}
+    jobs.update({"preflight-" + name: ("playbooks/preflight.yml", "poc", CASES[name][0]) for name in PREFLIGHT_SAMPLE})
     jobs["no_inventory"] = ("playbooks/preflight.yml", None, None)
     jobs["poc_passes"] = ("playbooks/preflight.yml", "poc", None)
     jobs["staging_passes"] = ("playbooks/preflight.yml", "staging", None)
@@ -118,7 +188,8 @@ def assert_stopped_in_preflight(rc, output, variable, text):
     assert rc != 0, "the run passed:\n" + tail
     tasks = _tasks(output)
     assert tasks, output
-    assert all(task.startswith("preflight : ") for task in tasks), "a task outside preflight ran: %s" % tasks
+    outside = [task for task in tasks if not task.startswith(PRE_AWS_ROLES)]
+    assert not outside, "a task after the pre-AWS play ran: %s" % outside
     assert re.search(r"^localhost\s+:.*failed=1", output, re.M), tail
     fatal = output[output.index("fatal: [localhost]"):]
     assert variable in fatal, "the failure does not name %s:\n%s" % (variable, tail)
@@ -131,6 +202,11 @@ def assert_stage(output, variable, stage):
         # Caught by the AWS role's own meta/argument_specs.yml, before the rules.
         assert last == "preflight : Stop when an inventory value breaks a role's argument spec", last
         assert re.search(r"^- role \w+ \(.*argument_specs.yml\): .*%s" % re.escape(variable), output, re.M), output[-3000:]
+    elif stage == "cost":
+        # The cost role prices the inventory (and the expiry) before any AWS call.
+        assert last == "cost : Estimate the cost from the inventory and the price table", last
+    elif stage == "ttl":
+        assert last == "ttl : Compute the expiry", last
     else:
         # Caught by the rules: one line "variable: message. Fix: ..." per problem.
         assert last == "preflight : Check the settings against the AWS, MSK and EKS rules", last
@@ -138,21 +214,37 @@ def assert_stage(output, variable, stage):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_value_stops_in_preflight(runs, name):
+def test_bad_value_stops_deploy_before_any_aws_call(runs, name):
     _extra, variable, text, stage = CASES[name]
     rc, output = runs[name].result()
     assert_stopped_in_preflight(rc, output, variable, text)
     assert_stage(output, variable, stage)
 
 
-@pytest.mark.parametrize("name", sorted(DEPLOY_CASES))
-def test_bad_value_stops_deploy_before_any_aws_role(runs, name):
-    _extra, variable, text, stage = DEPLOY_CASES[name]
-    rc, output = runs[name].result()
-    assert_stopped_in_preflight(rc, output, variable, text)
-    assert_stage(output, variable, stage)
-    for role in ("vpc", "msk", "eks", "stack_outputs"):
-        assert "TASK [%s :" % role not in output
+def _fatal(output):
+    return re.sub(r"\s+", " ", output[output.index("fatal: [localhost]"):].split("\n\n")[0])
+
+
+@pytest.mark.parametrize("name", PREFLIGHT_SAMPLE)
+def test_preflight_alone_fails_the_same_way(runs, name):
+    deploy_rc, deploy_output = runs[name].result()
+    rc, output = runs["preflight-" + name].result()
+    assert rc == deploy_rc != 0
+    assert _tasks(output) == _tasks(deploy_output)
+    assert _fatal(output) == _fatal(deploy_output)
+
+
+def test_deploy_starts_with_the_preflight_play():
+    """deploy.yml's first entry imports preflight.yml; nothing in that play is an AWS role."""
+    deploy = yaml.safe_load((ROOT / "playbooks/deploy.yml").read_text())
+    assert deploy[0].get("ansible.builtin.import_playbook") == "preflight.yml", deploy[0]
+    (play,) = yaml.safe_load((ROOT / "playbooks/preflight.yml").read_text())
+    assert [r["role"] for r in play["roles"]] == ["preflight", "cost", "ttl"]
+    assert [next(k for k in t if k.startswith("ansible.builtin.")) for t in play["tasks"]] == ["ansible.builtin.set_fact"]
+
+
+def test_there_are_at_least_60_cases():
+    assert len(CASES) >= 60, len(CASES)
 
 
 def test_no_inventory_says_choose_one(runs):

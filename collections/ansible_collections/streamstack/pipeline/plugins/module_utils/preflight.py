@@ -19,6 +19,7 @@ import re
 from urllib.parse import urlparse
 
 from ansible_collections.streamstack.pipeline.plugins.module_utils import capacity
+from ansible_collections.streamstack.pipeline.plugins.module_utils import preflight_pipeline
 from ansible_collections.streamstack.pipeline.plugins.module_utils import prices
 
 # The variables preflight reads, in the order it reports on them.
@@ -50,10 +51,24 @@ SETTINGS = (
     "eks_public_access_cidrs",
     "pinot_components",
     "alb_allowed_cidrs",
+    # What runs on the stack (preflight_pipeline.py).
+    "pipeline_partitions",
+    "pipeline_replication_factor",
+    "pipeline_min_insync_replicas",
+    "pipeline_topics",
+    "pipeline_pinot_schemas",
+    "pipeline_pinot_tables",
+    "pipeline_pinot_replicas",
+    "flink_app_runtime",
+    "flink_app_parallelism",
+    "flink_app_parallelism_per_kpu",
 )
 
 # Set but optional: None is fine for these.
-OPTIONAL_SETTINGS = ("aws_endpoint_url", "msk_server_properties")
+OPTIONAL_SETTINGS = ("aws_endpoint_url", "msk_server_properties", "pipeline_partitions", "pipeline_replication_factor",
+                     "pipeline_min_insync_replicas", "pipeline_topics", "pipeline_pinot_schemas", "pipeline_pinot_tables",
+                     "pipeline_pinot_replicas", "flink_app_runtime", "flink_app_parallelism",
+                     "flink_app_parallelism_per_kpu")
 
 # Every resource carries these tags; teardown and cost reports rely on them.
 REQUIRED_TAGS = ("Project", "Environment", "ManagedBy", "Owner", "CostCenter")
@@ -741,6 +756,10 @@ def check_settings(settings, today=None, aws_credentials_found=True, scope="depl
     _check_eks_endpoint(s, problems)
     _check_capacity(s, problems, warnings)
     _check_alb(s, problems)
+    # The broker count, if it is itself right: otherwise it was reported, and is no yardstick.
+    broker_count = None if any(p["variable"] == "msk_broker_count" for p in problems) else _as_int(
+        s.get("msk_broker_count"))
+    preflight_pipeline.check(s, broker_count, problems, warnings)
     return problems, warnings
 
 

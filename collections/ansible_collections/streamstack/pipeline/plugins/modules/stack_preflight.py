@@ -37,8 +37,15 @@ options:
         C(msk_kafka_version), C(msk_broker_count), C(msk_broker_instance_type),
         C(msk_broker_ebs_gb), C(msk_client_auth), C(msk_server_properties), C(eks_version),
         C(eks_node_instance_types), C(eks_node_capacity_type), C(eks_node_min_size),
-        C(eks_node_desired_size), C(eks_node_max_size), C(eks_node_disk_gb). Only
-        C(aws_endpoint_url) and C(msk_server_properties) may be left unset."
+        C(eks_node_desired_size), C(eks_node_max_size), C(eks_node_disk_gb), C(eks_endpoint_public_access),
+        C(eks_public_access_cidrs), C(pinot_components), C(alb_allowed_cidrs)."
+      - "What runs on the stack, checked against it (module_utils/preflight_pipeline.py), each optional:
+        C(pipeline_partitions), C(pipeline_replication_factor), C(pipeline_min_insync_replicas) and the
+        rendered C(pipeline_topics) against C(msk_broker_count); C(pipeline_pinot_schemas),
+        C(pipeline_pinot_tables) and C(pipeline_pinot_replicas) against each other, the topics and
+        the Pinot servers; C(flink_app_runtime), C(flink_app_parallelism), C(flink_app_parallelism_per_kpu);
+        the keys and values of C(msk_server_properties)."
+      - Only C(aws_endpoint_url), C(msk_server_properties) and those of the pipeline may be left unset.
       - C(aws_profile), if given, names the profile used for O(check_credentials);
         otherwise the E(AWS_PROFILE) environment variable or the default profile.
     type: dict
