@@ -58,6 +58,35 @@ def aws_env() -> dict[str, str]:
     return env
 
 
+# The playbooks' calls under transient AWS faults (issue: "20 % of AWS calls
+# throttled or failing"): aws_env with its own access key, whose calls the
+# emulator answers with throttling or 5xx errors at STREAMSTACK_FAULT_RATE
+# (default 0.2; 0 for none), seeded by STREAMSTACK_SEED or at random, the seed
+# printed. The test's own checks (the "testing" key) are never faulted. At the
+# end the counts are printed, and the fixture fails if no fault was injected.
+FAULTED_KEY = "AKIAFAULTEDPLAYBOOKS"
+
+
+@pytest.fixture
+def faulted_aws_env(aws_emulator, aws_env):
+    import random
+
+    rate = float(os.environ.get("STREAMSTACK_FAULT_RATE", "0.2"))
+    seed = int(os.environ.get("STREAMSTACK_SEED") or random.SystemRandom().randrange(10**6))
+    print(f"AWS faults: {rate:.0%} of the playbooks' calls, seed {seed} (STREAMSTACK_SEED={seed} repeats it)",
+          flush=True)
+    aws_emulator.faults(rate, seed=seed, access_keys=[FAULTED_KEY], reset_counts=True)
+    try:
+        yield dict(aws_env, AWS_ACCESS_KEY_ID=FAULTED_KEY)
+    finally:
+        counts = aws_emulator.fault_counts()
+        aws_emulator.faults(0)
+    print(f"AWS faults injected (seed {seed}): {counts['injected_total']} of {counts['calls']} calls: "
+          f"{counts['injected']}", flush=True)
+    if rate > 0:
+        assert counts["injected_total"] > 0, "no fault was injected: the fault test proved nothing"
+
+
 # ---------------------------------------------------------------- Kubernetes
 # ``kube_cluster`` (session): one real control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler) plus kwok for fake nodes, from

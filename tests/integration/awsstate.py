@@ -104,3 +104,47 @@ def tagged_resources(url, project, environment):
 def leftovers(url, project, environment):
     """Flat list of 'kind id' for everything of the environment still alive."""
     return [f"{kind} {rid}" for kind, items in tagged_resources(url, project, environment).items() for rid, _ in items]
+
+
+def account_scan(url):
+    """Every resource alive in the emulated account, tagged or not: {kind: sorted ids}.
+    Compared with a scan taken before a deploy, it shows what a run left behind that
+    neither our tags nor our audit know of."""
+    ec2 = client("ec2", url)
+    scan = {
+        "vpc": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]],
+        "subnet": [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]],
+        "security_group": [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]],
+        "internet_gateway": [g["InternetGatewayId"] for g in ec2.describe_internet_gateways()["InternetGateways"]],
+        "route_table": [r["RouteTableId"] for r in ec2.describe_route_tables()["RouteTables"]],
+        "nat_gateway": [n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] in LIVE_NAT],
+        "elastic_ip": [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]],
+        "network_interface": [i["NetworkInterfaceId"] for i in ec2.describe_network_interfaces()["NetworkInterfaces"]],
+        "instance": [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+                     if i["State"]["Name"] not in ("terminated", "shutting-down")],
+        "volume": [v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]],
+        "launch_template": [t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]],
+    }
+    kafka = client("kafka", url)
+    scan["msk_cluster"] = [c["ClusterArn"] for c in kafka.list_clusters()["ClusterInfoList"]]
+    scan["msk_configuration"] = [c["Arn"] for c in kafka.list_configurations()["Configurations"]
+                                 if c.get("State") != "DELETING"]
+    scan["eks_cluster"] = client("eks", url).list_clusters()["clusters"]
+    elbv2 = client("elbv2", url)
+    scan["load_balancer"] = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+    scan["target_group"] = [tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]]
+    iam = client("iam", url)
+    scan["iam_role"] = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    scan["iam_policy"] = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
+    scan["instance_profile"] = [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]]
+    scan["log_group"] = [g["logGroupName"] for g in client("logs", url).describe_log_groups()["logGroups"]]
+    scan["s3_bucket"] = [b["Name"] for b in client("s3", url).list_buckets()["Buckets"]]
+    scan["flink_application"] = [a["ApplicationName"] for a in
+                                 client("kinesisanalyticsv2", url).list_applications()["ApplicationSummaries"]]
+    return {kind: sorted(ids) for kind, ids in scan.items()}
+
+
+def scan_difference(before, after):
+    """{kind: ids in `after` and not in `before`}, only the kinds with some."""
+    return {kind: sorted(set(ids) - set(before.get(kind, []))) for kind, ids in after.items()
+            if set(ids) - set(before.get(kind, []))}

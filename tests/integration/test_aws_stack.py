@@ -6,7 +6,10 @@ Here: staging's 3 AZs, 3 NAT gateways, 3 brokers and node sizes, then the
 teardown path a user takes by hand: refused without the confirmation, the code
 bucket kept unless teardown_delete_code_bucket names the environment (the AWX
 teardown template does not ask for it; the reaper sets it), nothing left after
-it, and a second teardown with nothing to do.
+it, and a second teardown with nothing to do. Every playbook here runs with 20 %
+of its AWS calls throttled or failing transiently (``faulted_aws_env``: the seed
+and the count of faults are printed), which botocore's retries (module_defaults'
+aws_config, playbooks/group_vars/all/aws.yml) must absorb.
 """
 from integration.awsstate import leftovers
 from integration.playbook import assert_ok, run_playbook
@@ -15,8 +18,9 @@ from integration.stack import FIXED_EXPIRY, deploy_and_check, harness_vars
 ENV = "staging"
 
 
-def test_staging_deploy_is_idempotent_and_teardown_leaves_nothing(aws_emulator, aws_env, tmp_path, kube_cluster,
-                                                                  kube_nodes):
+def test_staging_deploy_is_idempotent_and_teardown_leaves_nothing(aws_emulator, faulted_aws_env, tmp_path,
+                                                                  kube_cluster, kube_nodes):
+    aws_env = faulted_aws_env
     url = aws_emulator.url
     aws_emulator.reset()
     kube_nodes("m5.large", 3, prefix=f"streamstack-{ENV}-nodes")

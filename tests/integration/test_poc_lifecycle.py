@@ -67,7 +67,9 @@ def poc(aws_emulator, kube_cluster, tmp_path):
         kube_cluster.delete_nodes(chain.nodes)
 
 
-def test_poc_whole_life_on_one_stack(poc, aws_env, kube_cluster, tmp_path, monkeypatch):
+def test_poc_whole_life_on_one_stack(poc, faulted_aws_env, kube_cluster, tmp_path, monkeypatch):
+    # Every playbook and AWX job of the chain with 20 % of its AWS calls faulted (conftest.py).
+    aws_env = faulted_aws_env
     steps = (("1 plan, deploy, re-deploy, --check, verify",
               lambda: deploy_and_check(ENV, poc.url, aws_env, poc.extra, kube_cluster, poc.dir)),
              ("2 AWX deploy and verify", lambda: step_2_awx_deploy_and_verify(poc, aws_env, tmp_path / "awx-2", monkeypatch)),

@@ -150,6 +150,20 @@ class Emulator:
         """The Price List API's catalogue (pricing.py): [{serviceCode, attributes, usd, unit}]."""
         self._post("/_harness/pricing/products", products)
 
+    def faults(self, rate: float, seed: int = 0, services: list[str] | None = None,
+               access_keys: list[str] | None = None, reset_counts: bool = False) -> dict[str, Any]:
+        """Answer a fraction of signed AWS calls (of those services, signed with those
+        access keys) with throttling or 5xx errors (faults.py); rate 0 switches it off.
+        Returns the switch's state and counts."""
+        body = {"rate": rate, "seed": seed, "services": services, "access_keys": access_keys,
+                "reset_counts": reset_counts}
+        return json.loads(self._post("/_harness/faults", body))
+
+    def fault_counts(self) -> dict[str, Any]:
+        """{rate, seed, services, calls, injected: {service: {error code: n}}, injected_total}."""
+        with urllib.request.urlopen(f"{self.url}/_harness/faults", timeout=10) as resp:
+            return json.loads(resp.read())
+
     def set_transition(self, model_name: str, progression: str = "immediate", **kw: Any) -> None:
         """Steer a state model, e.g. set_transition("kafka::cluster", "manual", times=2)
         or ("eks::cluster", "time", seconds=5).  See README.md for the semantics."""

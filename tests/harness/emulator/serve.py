@@ -51,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
+    from faults import FaultMiddleware
     from pricing import PricingMiddleware
 
-    app = PricingMiddleware(DomainDispatcherApplication(create_backend_app))
+    app = FaultMiddleware(PricingMiddleware(DomainDispatcherApplication(create_backend_app)))
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )

@@ -1,0 +1,114 @@
+"""A run killed half way strands nothing: a deploy interrupted at a random point, then a
+deploy to the end (it converges: one VPC, cluster, NAT, application; the next
+run changes nothing), a teardown interrupted at another point, and a teardown
+to the end leave the emulated account exactly as before the deploy (a scan of every service, tagged or not:
+integration/awsstate.py account_scan).
+
+The points are drawn each run from STREAMSTACK_SEED (or at random; the seed is
+printed): the deploy gets SIGKILL or SIGINT (Ctrl-C) on its whole process group
+right after its n-th change, the teardown the other signal after its m-th
+(tests/harness/callbacks/interrupt_after.py). CI runs one such chain; bench/
+sweeps the points.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from integration.awsstate import account_scan, leftovers, scan_difference, tagged_resources
+from integration.playbook import ANSIBLE_PLAYBOOK, ROOT, assert_ok, run_playbook
+from integration.stack import FIXED_EXPIRY, harness_vars
+
+ENV = "poc"
+CALLBACKS = Path(__file__).resolve().parents[1] / "harness" / "callbacks"
+# Changes of a poc deploy and of its teardown against the emulator (43 and at least
+# 28, measured 2026-12-07): the points are drawn up to those, so each lands inside the run.
+DEPLOY_CHANGES, TEARDOWN_CHANGES = 43, 28
+
+
+def interrupted(playbook, env, extra, after, sig, log):
+    """Run `playbook` in its own session, interrupted after its `after`-th change.
+    Returns (rc, what the callback logged, output)."""
+    cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", f"inventories/{ENV}", "-e", json.dumps(extra)]
+    run_env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), STREAMSTACK_INTERRUPT=f"{after}:{sig}",
+                   STREAMSTACK_INTERRUPT_LOG=str(log), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    # The run's own children may outlive a SIGINT for a moment: none may go on changing things.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    return proc.returncode, log.read_text().strip() if log.exists() else "", output
+
+
+def test_interrupted_deploy_and_teardown_leave_nothing(aws_emulator, aws_env, tmp_path, kube_cluster, kube_nodes):
+    seed = int(os.environ.get("STREAMSTACK_SEED") or random.SystemRandom().randrange(10**6))
+    rng = random.Random(seed)
+    deploy_at, teardown_at = rng.randint(1, DEPLOY_CHANGES), rng.randint(1, TEARDOWN_CHANGES)
+    deploy_sig, teardown_sig = rng.sample(["KILL", "INT"], 2)
+    # bench/interruptions.py sweeps the points: "<n>:<KILL|INT>" each.
+    if os.environ.get("STREAMSTACK_INTERRUPT_DEPLOY"):
+        deploy_at, deploy_sig = _point(os.environ["STREAMSTACK_INTERRUPT_DEPLOY"])
+    if os.environ.get("STREAMSTACK_INTERRUPT_TEARDOWN"):
+        teardown_at, teardown_sig = _point(os.environ["STREAMSTACK_INTERRUPT_TEARDOWN"])
+    print(f"interruptions (seed {seed}, STREAMSTACK_SEED={seed} repeats them): deploy {deploy_sig} after change "
+          f"{deploy_at}, teardown {teardown_sig} after change {teardown_at}", flush=True)
+
+    url = aws_emulator.url
+    aws_emulator.reset()
+    before = account_scan(url)
+    kube_nodes("t3.medium", 2, prefix=f"streamstack-{ENV}-nodes")
+    extra = {**harness_vars(url, kube_cluster), "stack_outputs_dir": str(tmp_path), "ttl_expires_at": FIXED_EXPIRY}
+
+    rc, where, output = interrupted("deploy.yml", aws_env, extra, deploy_at, deploy_sig, tmp_path / "deploy.log")
+    recap = re.findall(r"^localhost\s+:.*$", output, re.M)
+    print(f"deploy interrupted: {where or 'not reached (the run ended first): ' + str(recap)} (rc {rc})", flush=True)
+    assert where, f"the deploy ended before its change {deploy_at}: {recap}"
+    assert rc != 0, f"the deploy was interrupted but exited 0:\n{output[-3000:]}"
+    assert leftovers(url, "streamstack", ENV), "the interrupted deploy created nothing"
+
+    # -- deploy again: it converges, without a second VPC, cluster, NAT or application ------
+    again = run_playbook("deploy.yml", ENV, aws_env, extra)
+    assert_ok(again, "deploy after the interruption")
+    made = tagged_resources(url, "streamstack", ENV)
+    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer"):
+        assert len(made[kind]) == 1, f"{kind}: {made[kind]}"
+    settled = run_playbook("deploy.yml", ENV, aws_env, extra)
+    assert_ok(settled, "the deploy after that")
+    assert settled.changed == 0, settled.changed_tasks()
+
+    down = dict(extra, teardown_confirm=ENV, teardown_delete_code_bucket=ENV)
+    rc, where, output = interrupted("teardown.yml", aws_env, down, teardown_at, teardown_sig,
+                                    tmp_path / "teardown.log")
+    recap = re.findall(r"^localhost\s+:.*$", output, re.M)
+    print(f"teardown interrupted: {where or 'not reached (the run ended first): ' + str(recap)} (rc {rc})", flush=True)
+    assert where and rc != 0, f"the teardown ended before its change {teardown_at}: {recap}"
+
+    final = run_playbook("teardown.yml", ENV, aws_env, down)
+    assert_ok(final, "teardown after the interruptions")
+    left = scan_difference(before, account_scan(url))
+    assert left == {}, f"left in the account after the teardown (seed {seed}): {left}"
+    again = run_playbook("teardown.yml", ENV, aws_env, down)
+    assert_ok(again, "another teardown")
+    assert again.changed == 0, again.changed_tasks()
+
+
+
+def _point(text):
+    after, _, sig = text.partition(":")
+    return int(after), sig.upper() or "KILL"
