@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 from ansible_collections.streamstack.pipeline.plugins.module_utils import capacity
 from ansible_collections.streamstack.pipeline.plugins.module_utils import preflight_pipeline
+from ansible_collections.streamstack.pipeline.plugins.module_utils.preflight_base import problem as _problem
+from ansible_collections.streamstack.pipeline.plugins.module_utils.preflight_base import whole as _as_int
 from ansible_collections.streamstack.pipeline.plugins.module_utils import prices
 
 # The variables preflight reads, in the order it reports on them.
@@ -190,21 +192,6 @@ SUBNET_PREFIX_RANGE = (16, 28)  # VPC user guide, "Subnet CIDR blocks"
 # link-local). Documentation ranges (RFC 5737) are left to the inventory comment.
 NON_PUBLIC_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16"))
-
-
-def _problem(variable, message, fix):
-    return {"variable": variable, "message": message, "fix": fix}
-
-
-def _as_int(value):
-    """Whole number or None (booleans and fractions are not numbers here)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
-        return int(value)
-    return None
 
 
 def _is_list(value):

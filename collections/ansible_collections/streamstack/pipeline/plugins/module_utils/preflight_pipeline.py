@@ -17,6 +17,9 @@ from __future__ import annotations
 import math
 import re
 
+from ansible_collections.streamstack.pipeline.plugins.module_utils.preflight_base import problem as _problem
+from ansible_collections.streamstack.pipeline.plugins.module_utils.preflight_base import whole as _whole
+
 # Kafka's Topic.validate: at most 249 of [a-zA-Z0-9._-], not "." or "..".
 TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 # Managed Flink runtimes (botocore 1.44, FACTS.md); the job in files/flink is
@@ -58,21 +61,6 @@ MSK_REPLICATION_PROPERTIES = ("default.replication.factor", "offsets.topic.repli
                               "transaction.state.log.replication.factor")
 PIPELINE_FILE = "playbooks/group_vars/all/pipeline.yml"
 INVENTORY_PIPELINE = "inventories/<environment>/group_vars/all/pipeline.yml"
-
-
-def _problem(variable, message, fix):
-    return {"variable": variable, "message": message, "fix": fix}
-
-
-def _whole(value):
-    """int for whole numbers (also "3" from a template), else None; booleans are not numbers."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value)
-    return None
 
 
 def check(s, broker_count, problems, warnings):
@@ -125,6 +113,9 @@ def _check_topics(s, brokers, knobs, problems):
                                  "keep pipeline_topics a list of {name, partitions, replication_factor, config} (%s)"
                                  % PIPELINE_FILE))
         return []
+    # A value the inventory's knob gave is reported once, on the knob.
+    bad_knob = {k for k in ("pipeline_partitions", "pipeline_replication_factor", "pipeline_min_insync_replicas")
+                if s.get(k) is not None and k not in knobs}
     names = []
     for index, topic in enumerate(topics):
         where = "pipeline_topics[%d]" % index
@@ -144,9 +135,6 @@ def _check_topics(s, brokers, knobs, problems):
         names.append(name)
         partitions = _whole(topic.get("partitions"))
         rf = _whole(topic.get("replication_factor"))
-        # A value the inventory's knob gave is reported once, on the knob.
-        bad_knob = {k for k in ("pipeline_partitions", "pipeline_replication_factor", "pipeline_min_insync_replicas")
-                    if s.get(k) is not None and k not in knobs}
         if (partitions is None or partitions < 1) and "pipeline_partitions" not in bad_knob:
             problems.append(_problem("pipeline_topics", "topic %s has partitions %r; Kafka needs at least 1"
                                      % (name, topic.get("partitions")), "give %s 1 or more partitions" % name))
