@@ -64,7 +64,12 @@ def aws_env() -> dict[str, str]:
 # (default 0.2; 0 for none), seeded by STREAMSTACK_SEED or at random, the seed
 # printed. The test's own checks (the "testing" key) are never faulted. At the
 # end the counts are printed, and the fixture fails if no fault was injected.
+# IAM propagates as on AWS too: a role younger than IAM_PROPAGATION_SECONDS is
+# refused by EKS, EC2 (node groups) and Managed Flink (patches/iam.py); the eks
+# role creates its cluster role seconds before the cluster, so a first deploy
+# must meet (and survive) at least one refusal, which the fixture checks.
 FAULTED_KEY = "AKIAFAULTEDPLAYBOOKS"
+IAM_PROPAGATION_SECONDS = 15
 
 
 @pytest.fixture
@@ -72,19 +77,30 @@ def faulted_aws_env(aws_emulator, aws_env):
     import random
 
     rate = float(os.environ.get("STREAMSTACK_FAULT_RATE", "0.2"))
+    # A quarter of the faults throttling, the rest 5xx: botocore sleeps about 0.5 s after
+    # a throttling error and 25 ms after a 5xx (its standard mode's bases, 1 s and 50 ms),
+    # through the same retry path; three quarters throttling cost poc's lifecycle about
+    # 300 s of sleep. STREAMSTACK_THROTTLING=0.75 restores that mix.
+    throttling = float(os.environ.get("STREAMSTACK_THROTTLING", "0.25"))
     seed = int(os.environ.get("STREAMSTACK_SEED") or random.SystemRandom().randrange(10**6))
-    print(f"AWS faults: {rate:.0%} of the playbooks' calls, seed {seed} (STREAMSTACK_SEED={seed} repeats it)",
-          flush=True)
-    aws_emulator.faults(rate, seed=seed, access_keys=[FAULTED_KEY], reset_counts=True)
+    print(f"AWS faults: {rate:.0%} of the playbooks' calls, {throttling:.0%} of them throttling, seed {seed} "
+          f"(STREAMSTACK_SEED={seed} repeats it)", flush=True)
+    aws_emulator.faults(rate, seed=seed, access_keys=[FAULTED_KEY], reset_counts=True, throttling=throttling)
+    aws_emulator.iam_propagation(seconds=IAM_PROPAGATION_SECONDS)
     try:
         yield dict(aws_env, AWS_ACCESS_KEY_ID=FAULTED_KEY)
     finally:
         counts = aws_emulator.fault_counts()
+        refused = aws_emulator.iam_refusals()
         aws_emulator.faults(0)
+        aws_emulator.iam_propagation()
     print(f"AWS faults injected (seed {seed}): {counts['injected_total']} of {counts['calls']} calls: "
           f"{counts['injected']}", flush=True)
+    print(f"Roles refused as not yet propagated (younger than {IAM_PROPAGATION_SECONDS} s), and retried: {refused}",
+          flush=True)
     if rate > 0:
         assert counts["injected_total"] > 0, "no fault was injected: the fault test proved nothing"
+    assert refused.get("eks.amazonaws.com", 0) > 0, "EKS never met a young role: the propagation test proved nothing"
 
 
 # ---------------------------------------------------------------- Kubernetes

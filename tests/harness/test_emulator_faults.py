@@ -93,3 +93,19 @@ def test_the_same_seed_faults_the_same_calls_and_a_faulted_call_does_nothing(fau
                            aws_secret_access_key="testing", config=NO_RETRY)
     with pytest.raises(ClientError):
         faulted.list_buckets()
+
+
+def test_the_throttling_share_splits_faults_between_throttling_and_5xx(faults):
+    def codes(throttling):
+        faults.faults(1.0, seed=4, services=["ec2"], throttling=throttling, reset_counts=True)
+        ec2 = client(faults, "ec2", NO_RETRY)
+        for _ in range(40):
+            with pytest.raises(ClientError):
+                ec2.describe_vpcs()
+        return faults.fault_counts()["injected"]["ec2"]
+
+    assert codes(1.0) == {"RequestLimitExceeded": 40}
+    assert codes(0.0) == {"InternalError": 40}
+    mixed = codes(0.25)
+    assert mixed["RequestLimitExceeded"] + mixed["InternalError"] == 40
+    assert 3 <= mixed["RequestLimitExceeded"] <= 18, mixed  # about 10 of 40

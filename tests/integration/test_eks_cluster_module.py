@@ -129,3 +129,21 @@ def test_delete_refused_while_node_groups_remain(ctx, aws_emulator):
     refused = ctx.run("Delete with a node group", {"name": ctx.name, "state": "absent"})
     assert refused.get("failed") and "still has node groups" in refused["msg"], failures({"x": refused})
     assert ctx.describe() is not None
+
+
+def test_a_role_eks_cannot_assume_yet_is_retried_and_a_missing_one_fails_at_once(ctx, aws_emulator):
+    # The emulator refuses the next two assumptions as IAM propagation does (patches/iam.py).
+    aws_emulator.iam_propagation(times={"eks.amazonaws.com": 2})
+    try:
+        created = ctx.run("Create with a role not yet propagated", ctx.args)
+        refused = aws_emulator.iam_refusals()
+    finally:
+        aws_emulator.iam_propagation()
+    assert created.get("changed") and not created.get("failed"), created
+    assert refused == {"eks.amazonaws.com": 2}, refused
+    assert ctx.describe()["roleArn"] == ctx.role
+
+    missing = ctx.role.rsplit("/", 1)[0] + "/no-such-role"
+    gone = ctx.run("Create with a role that does not exist",
+                   {**ctx.args, "name": ctx.name + "-x", "role_arn": missing})
+    assert gone.get("failed") and f"role_arn {missing} does not exist in IAM" in gone["msg"], gone

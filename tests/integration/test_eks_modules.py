@@ -429,8 +429,17 @@ def test_role_addons_endpoint_and_node_group_idempotent_and_torn_down(runs, aws_
     deploy, teardown = _role_playbook(tmp_path, "present"), _role_playbook(tmp_path, "absent")
     eks, ec2, iam = (aws_client(s, url) for s in ("eks", "ec2", "iam"))
 
-    first = run_playbook(deploy, "poc", aws_env, extra)
+    # The node group's first CreateNodegroup meets a node role EKS cannot assume yet (IAM
+    # propagation, patches/iam.py): the role retries that refusal, and only that.
+    aws_emulator.iam_propagation(times={"ec2.amazonaws.com": 1})
+    try:
+        first = run_playbook(deploy, "poc", aws_env, extra)
+        refused = aws_emulator.iam_refusals()
+    finally:
+        aws_emulator.iam_propagation()
     assert_ok(first, "eks role deploy")
+    assert refused == {"ec2.amazonaws.com": 1}, refused
+    assert "FAILED - RETRYING: [localhost]: Create or resize the managed node group" in first.output
     cluster = eks.describe_cluster(name=name)["cluster"]
     vpc = cluster["resourcesVpcConfig"]
     assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"], vpc["publicAccessCidrs"]) == (

@@ -319,7 +319,7 @@ def bad_input_cases(ctx: SimpleNamespace) -> dict:
     return {
         "unknown runtime": ({**ok, "runtime": "FLINK-9_9"}, "value of runtime must be one of"),
         "missing role": ({**ok, "service_execution_role": missing_role},
-                         f"sufficient privileges to assume the role {missing_role}"),
+                         f"service_execution_role {missing_role} does not exist in IAM"),
         "code object missing": ({**ok, "code": {"s3_bucket_arn": ctx.bucket_arn, "s3_key": "nope.zip"}},
                                 "Object nope.zip does not exist"),
         "code version missing": ({**ok, "code": {**ok["code"], "s3_object_version": "no-such-version"}},
@@ -437,3 +437,28 @@ def test_stuck_start_times_out_and_force_stop_ends_it(runs, aws_emulator, tmp_pa
     assert results["Force stop"]["application"]["status"] == "READY"
     with pytest.raises(runs.kda.exceptions.ResourceNotFoundException):
         runs.kda.describe_application(ApplicationName=name)
+
+
+def test_an_execution_role_not_yet_propagated_is_retried(runs, aws_emulator, tmp_path):
+    """MSF refuses a role IAM has not propagated yet exactly as one it may not assume
+    (patches/iam.py): the module retries that answer (AWSRetry), bounded. Runs after
+    the other plays: the setting is server-global."""
+    for future in runs.futures.values():
+        future.exception()
+    name = f"young-role-{runs.tag}"
+    defaults = {"group/streamstack.pipeline.aws": {"endpoint_url": aws_emulator.url, "region": "us-east-1",
+                                                   "access_key": "testing", "secret_key": "testing"}}
+    args = {"name": name, "service_execution_role": runs.role,
+            "code": {"s3_bucket_arn": runs.bucket_arn, "s3_key": runs.key}, "check_job": False}
+    aws_emulator.iam_propagation(times={"kinesisanalytics.amazonaws.com": 2})
+    try:
+        rc, results, output = run_play(tmp_path, _env(), [
+            {"name": "Create", MODULE: {**args, "state": "present"}},
+            {"name": "Delete", MODULE: {"name": name, "state": "absent"}},
+        ], name="msf-young-role", module_defaults=defaults)
+        refused = aws_emulator.iam_refusals()
+    finally:
+        aws_emulator.iam_propagation()
+    assert rc == 0, f"{failures(results)}\n{output[-2000:]}"
+    assert results["Create"]["changes"] == ["created"]
+    assert refused == {"kinesisanalytics.amazonaws.com": 2}, refused

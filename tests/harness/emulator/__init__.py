@@ -151,12 +151,13 @@ class Emulator:
         self._post("/_harness/pricing/products", products)
 
     def faults(self, rate: float, seed: int = 0, services: list[str] | None = None,
-               access_keys: list[str] | None = None, reset_counts: bool = False) -> dict[str, Any]:
+               access_keys: list[str] | None = None, reset_counts: bool = False,
+               throttling: float = 0.75) -> dict[str, Any]:
         """Answer a fraction of signed AWS calls (of those services, signed with those
-        access keys) with throttling or 5xx errors (faults.py); rate 0 switches it off.
-        Returns the switch's state and counts."""
+        access keys) with throttling or 5xx errors (faults.py), ``throttling`` of them
+        throttling errors; rate 0 switches it off. Returns the switch's state and counts."""
         body = {"rate": rate, "seed": seed, "services": services, "access_keys": access_keys,
-                "reset_counts": reset_counts}
+                "reset_counts": reset_counts, "throttling": throttling}
         return json.loads(self._post("/_harness/faults", body))
 
     def fault_counts(self) -> dict[str, Any]:
@@ -172,6 +173,25 @@ class Emulator:
             "/moto-api/state-manager/set-transition",
             {"model_name": model_name, "transition": transition},
         )
+
+    def iam_propagation(self, seconds: float | dict[str, float] = 0,
+                        times: dict[str, int] | None = None) -> dict[str, Any]:
+        """Roles younger than ``seconds`` (per service principal, or one number for
+        all) are refused by the services that assume them; ``times``: the next N
+        assumptions by a service are refused whatever the age (patches/iam.py).
+        Nothing given: off, counts cleared. Returns the settings and ``refused``."""
+        return json.loads(self._post("/moto-api/static/iam/propagation",
+                                     {"seconds": seconds, "times": times or {}}))
+
+    def iam_refusals(self) -> dict[str, int]:
+        """{service principal: assumptions refused since the last iam_propagation()}."""
+        with urllib.request.urlopen(f"{self.url}/moto-api/static/iam/propagation", timeout=10) as resp:
+            return json.loads(resp.read())["refused"]
+
+    def eni_linger(self, **seconds: float) -> dict[str, Any]:
+        """How long a deleted owner's ENIs stay (patches/enis.py): kinesisanalytics=,
+        elasticloadbalancing=, eks-nodegroup (as a dict key). Nothing given: the defaults."""
+        return json.loads(self._post("/moto-api/static/ec2/eni-linger", {"seconds": seconds}))
 
     def unset_transition(self, model_name: str) -> None:
         """Back to the model's default (immediate)."""

@@ -3,8 +3,10 @@
 A WSGI middleware in front of moto's app (and the pricing one). Off until a
 test switches it on:
 
-    POST /_harness/faults   {"rate": 0.2, "seed": 7, "services": ["ec2", "eks"], "access_keys": ["AKIA..."]}
-                            (services, access_keys: all if omitted)
+    POST /_harness/faults   {"rate": 0.2, "seed": 7, "services": ["ec2", "eks"], "access_keys": ["AKIA..."],
+                             "throttling": 0.75}
+                            (services, access_keys: all if omitted; throttling: the share of faults
+                            that are throttling errors, the rest 5xx, 0.75 if omitted)
     GET  /_harness/faults   -> {"rate", "seed", "services", "calls", "injected": {service: {error: n}}}
     POST /_harness/faults   {"rate": 0}                                            (off; the counts stay)
 
@@ -21,6 +23,11 @@ happens, as for a throttled call on AWS):
   ``ServiceUnavailableException`` (503);
 * REST-JSON (EKS, MSK): ``TooManyRequestsException`` (429), ``ServiceUnavailableException`` (503);
 * REST-XML (S3): ``SlowDown`` (503), ``InternalError`` (500).
+
+Why the share matters: botocore's standard mode backs off ``rand(0, 1) * 1 s * 2**i``
+after a throttling error and ``rand(0, 1) * 50 ms * 2**i`` after a 5xx, so each
+throttling fault costs its test about half a second of sleep and each 5xx almost
+none; the retry path is the same.
 
 These are the codes and statuses botocore's retry handlers (legacy and standard
 modes) treat as retryable, so a client with retries configured sees them
@@ -55,6 +62,7 @@ class FaultMiddleware:
         self.app = app
         self.lock = threading.Lock()
         self.rate, self.seed, self.services, self.access_keys = 0.0, 0, None, None
+        self.throttling = 0.75
         self.random = random.Random(0)
         self.calls = 0
         self.injected: dict[str, dict[str, int]] = {}
@@ -71,7 +79,7 @@ class FaultMiddleware:
                 self.calls += 1
                 fault = (self.rate > 0 and (self.services is None or service in self.services)
                          and self.random.random() < self.rate)
-                transient = fault and self.random.random() < 0.25
+                transient = fault and self.random.random() >= self.throttling
             if fault:
                 return self._fault(environ, start_response, service, transient)
         return self.app(environ, start_response)
@@ -86,11 +94,12 @@ class FaultMiddleware:
                 self.seed = int(body.get("seed", 0))
                 self.services = set(body["services"]) if body.get("services") else None
                 self.access_keys = set(body["access_keys"]) if body.get("access_keys") else None
+                self.throttling = float(body.get("throttling", 0.75))
                 self.random = random.Random(self.seed)
                 if body.get("reset_counts"):
                     self.calls, self.injected = 0, {}
         with self.lock:
-            state = {"rate": self.rate, "seed": self.seed,
+            state = {"rate": self.rate, "seed": self.seed, "throttling": self.throttling,
                      "services": sorted(self.services) if self.services else None,
                      "access_keys": sorted(self.access_keys) if self.access_keys else None,
                      "calls": self.calls, "injected": self.injected,

@@ -19,8 +19,10 @@ def apply_all() -> None:
     if moto.__version__ != "5.2.5":  # the patches rest on moto internals
         raise RuntimeError(f"harness patches need moto 5.2.5, found {moto.__version__}")
 
-    from . import ec2, eks, elbv2, kafka, kinesisanalyticsv2
+    from . import ec2, eks, elbv2, enis, iam, kafka, kinesisanalyticsv2
 
+    iam.apply()
+    enis.apply()
     kafka.apply()
     eks.apply()
     ec2.apply()

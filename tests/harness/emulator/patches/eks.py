@@ -130,37 +130,33 @@ def _ec2(backend: EKSBackend) -> Any:
 
 
 def _check_role(backend: EKSBackend, arn: str | None, service: str, what: str) -> None:
-    """AWS assumes the role at create time: it must exist and trust ``service``."""
+    """AWS assumes the role at create time: it must exist, trust ``service`` and
+    have propagated (patches/iam.py)."""
     from moto.iam.models import iam_backends
 
+    from .iam import check_assumable
+
     iam = iam_backends[backend.account_id][backend.partition]
-    try:
-        role = iam.get_role_by_arn(arn or "")
-    except Exception:
-        raise _err(
+
+    def refuse() -> Exception:
+        return _err(
             "InvalidParameterException",
             f"Role with arn: {arn}, could not be assumed because it does not exist "
             f"or the trusted entity is not correct.",
         )
-    try:
-        doc = role.assume_role_policy_document
-        doc = json.loads(doc) if isinstance(doc, str) else doc
-        statements = doc.get("Statement", [])
-        statements = statements if isinstance(statements, list) else [statements]
-        services: set[str] = set()
-        for st in statements:
-            if st.get("Effect") != "Allow":
-                continue
-            svc = (st.get("Principal") or {}).get("Service", []) if isinstance(st.get("Principal"), dict) else []
-            services.update([svc] if isinstance(svc, str) else svc)
-    except Exception:  # unparsable document: do not guess
-        return
-    if service not in services:
-        raise _err(
+
+    def untrusted() -> Exception:
+        return _err(
             "InvalidParameterException",
             f"The {what} role {arn} does not trust {service} (its trust policy must "
             f"allow sts:AssumeRole for the service principal {service}).",
         )
+
+    try:
+        role = iam.get_role_by_arn(arn or "")
+    except Exception:
+        raise refuse()
+    check_assumable(role, service, refuse, untrusted)
 
 
 # --------------------------------------------------------------------------
@@ -169,7 +165,9 @@ def reap(backend: EKSBackend) -> None:
     """Finish deletions whose transition has completed."""
     for name, cluster in list(backend.clusters.items()):
         for ng_name, ng in list(cluster.nodegroups.items()):
-            if ng.status == "DELETED":
+            status = ng.status
+            _sync_node_enis(backend, cluster, ng, status)
+            if status == "DELETED":
                 cluster.nodegroups.pop(ng_name, None)
                 cluster.nodegroup_count -= 1
         addons = _addons(cluster)
@@ -182,6 +180,48 @@ def reap(backend: EKSBackend) -> None:
             backend.clusters.pop(name, None)
             backend.cluster_count -= 1
             _release_network(backend, cluster)
+
+
+def _node_groups_of(backend: EKSBackend, cluster: Cluster, ng: Any) -> list[str]:
+    """The nodes' security groups: the launch template's when it names some (EKS
+    then adds none), else the cluster security group."""
+    template = ng.launch_template or {}
+    if template.get("id") or template.get("name"):
+        try:
+            ec2 = _ec2(backend)
+            lt = (ec2.get_launch_template(template["id"]) if template.get("id")
+                  else ec2.get_launch_template_by_name(template["name"]))
+            version = lt.get_version(template.get("version") or lt.default_version_number)
+            groups = list(version.data.get("SecurityGroupId") or version.data.get("SecurityGroupIds") or [])
+            if groups:
+                return groups
+        except Exception:  # a template the emulator cannot read: fall back to EKS's default
+            pass
+    sg = cluster.resources_vpc_config.get("clusterSecurityGroupId")
+    return [sg] if sg else []
+
+
+def _sync_node_enis(backend: EKSBackend, cluster: Cluster, ng: Any, status: str) -> None:
+    """A node group's instances each have an ENI in one of its subnets (round
+    robin), as many as the desired size; they go when the deletion completes
+    (DELETED) or the group is scaled down. No instance is modelled, only the
+    interfaces EC2's dependency checks see."""
+    from . import enis
+
+    held: list[str] = ng.__dict__.setdefault("_harness_enis", [])
+    wanted = 0 if status == "DELETED" else int((ng.scaling_config or {}).get("desiredSize") or 0)
+    if len(held) == wanted:
+        return
+    ec2 = _ec2(backend)
+    if len(held) > wanted:
+        enis.release(ec2, held[wanted:], "eks-nodegroup")
+        del held[wanted:]
+        return
+    subnets = list(ng.subnets or [])
+    groups = _node_groups_of(backend, cluster, ng)
+    while subnets and len(held) < wanted:
+        held.append(enis.create(ec2, subnets[len(held) % len(subnets)], groups,
+                                f"aws-K8S-{ng.nodegroup_name}-{len(held)}", "eks-nodegroup"))
 
 
 def _reap_all(account_id: str, region: str) -> None:

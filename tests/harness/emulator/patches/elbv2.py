@@ -6,6 +6,11 @@ with KeyError 'idle_timeout_timeout_seconds' or
 'routing_http_drop_invalid_header_fields_enabled' whenever those options are
 set. AWS's DescribeLoadBalancerAttributes returns all of them with their
 defaults (Elastic Load Balancing API reference, LoadBalancerAttribute).
+
+A load balancer also owns network interfaces: one per subnet, with its
+security groups, described "ELB app/NAME/ID" as AWS does; they outlive the
+load balancer's deletion for a while (patches/enis.py), so EC2 refuses to
+delete its security group or subnets until they are gone.
 """
 
 from __future__ import annotations
@@ -29,7 +34,29 @@ ALB_DEFAULTS = {
 
 
 def apply() -> None:
-    from moto.elbv2.models import FakeLoadBalancer
+    from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
+
+    from . import enis
+
+    stock_create, stock_delete = ELBv2Backend.create_load_balancer, ELBv2Backend.delete_load_balancer
+
+    def create_load_balancer(self: ELBv2Backend, *args: Any, **kwargs: Any) -> Any:
+        lb = stock_create(self, *args, **kwargs)
+        kind = "app" if lb.type == "application" else "net"
+        lb.__dict__["_harness_enis"] = [
+            enis.create(self.ec2_backend, subnet.id, lb.security_groups or [],
+                        f"ELB {kind}/{lb.name}/{lb.arn.rsplit('/', 1)[-1]}", "elasticloadbalancing")
+            for subnet in lb.subnets]
+        return lb
+
+    def delete_load_balancer(self: ELBv2Backend, arn: str) -> None:
+        lb = self.load_balancers.get(arn)
+        stock_delete(self, arn)
+        if lb is not None:
+            enis.release(self.ec2_backend, lb.__dict__.pop("_harness_enis", []), "elasticloadbalancing")
+
+    ELBv2Backend.create_load_balancer = create_load_balancer
+    ELBv2Backend.delete_load_balancer = delete_load_balancer
 
     original = FakeLoadBalancer.__init__
     if getattr(original, "_streamstack", False):

@@ -68,7 +68,7 @@ from moto.core.responses import ActionResult
 from moto.kinesisanalyticsv2.models import KinesisAnalyticsV2Backend, kinesisanalyticsv2_backends
 from moto.kinesisanalyticsv2.responses import KinesisAnalyticsV2Response
 
-from ._common import error_class, managed_status, observe, parsed_params, raw_status
+from ._common import error_class, managed_status, observe, parsed_params, raw_status, register_reaper
 
 ServiceError = error_class("kinesisanalyticsv2")
 
@@ -281,11 +281,50 @@ def _apps(backend: KinesisAnalyticsV2Backend) -> dict[str, Any]:
 
 
 def reap(backend: KinesisAnalyticsV2Backend) -> None:
-    """Drop applications whose deletion completed (DELETING -> DELETED)."""
+    """Drop applications whose deletion completed (DELETING -> DELETED), and keep
+    their network interfaces in step (``_sync_enis``)."""
     for name, app in list(_apps(backend).items()):
-        if isinstance(app, MsfApplication) and app.status == "DELETED":
+        if not isinstance(app, MsfApplication):
+            continue
+        status = app.status
+        _sync_enis(backend, app, status)
+        if status == "DELETED":
             _apps(backend).pop(name, None)
             backend.tagger.delete_all_tags_for_resource(app.arn)
+
+
+# An application in a VPC runs with ENIs in its subnets (one per subnet here; AWS
+# sizes them with the parallelism), carrying its security groups. They appear when
+# it starts and outlive its stop or deletion for a while (patches/enis.py).
+_RUNS = ("STARTING", "RUNNING", "UPDATING", "STOPPING", "FORCE_STOPPING", "AUTOSCALING")
+
+
+def _sync_enis(backend: KinesisAnalyticsV2Backend, app: MsfApplication, status: str) -> None:
+    from moto.ec2.models import ec2_backends
+
+    from . import enis
+
+    held = app.__dict__.get("_harness_enis") or []
+    wanted = status in _RUNS and bool(app.vpcs)
+    if wanted and not held:
+        ec2 = ec2_backends[backend.account_id][backend.region_name]
+        vpc = app.vpcs[0]
+        app.__dict__["_harness_enis"] = [
+            enis.create(ec2, subnet, vpc["SecurityGroupIds"],
+                        f"ENI for Kinesis Analytics application {app.name}", "kinesisanalytics")
+            for subnet in vpc["SubnetIds"]]
+    elif held and not wanted:
+        enis.release(ec2_backends[backend.account_id][backend.region_name], held, "kinesisanalytics")
+        app.__dict__["_harness_enis"] = []
+
+
+def _reap_all(account_id: str, region: str) -> None:
+    """EC2's dependency checks run this first (register_reaper)."""
+    try:
+        backend = kinesisanalyticsv2_backends[account_id][region]
+    except Exception:  # pragma: no cover - no backend
+        return
+    reap(backend)
 
 
 def _get(backend: KinesisAnalyticsV2Backend, name: str | None, observe_it: bool = False) -> MsfApplication:
@@ -326,33 +365,24 @@ def _check_runtime(runtime: str | None) -> str:
 
 
 def _check_role(backend: KinesisAnalyticsV2Backend, arn: str | None) -> str:
-    """MSF assumes the role when the application is created or changed."""
+    """MSF assumes the role when the application is created or changed: it must
+    exist, trust MSF and have propagated (patches/iam.py)."""
     from moto.iam.models import iam_backends
+
+    from .iam import check_assumable
 
     if not arn:
         raise _invalid("ServiceExecutionRole is required for Apache Flink applications")
     iam = iam_backends[backend.account_id][backend.partition]
-    denied = _invalid(f"Kinesis Analytics service doesn't have sufficient privileges to assume the role {arn}")
+
+    def denied() -> Exception:
+        return _invalid(f"Kinesis Analytics service doesn't have sufficient privileges to assume the role {arn}")
+
     try:
         role = iam.get_role_by_arn(arn)
     except Exception:
-        raise denied
-    try:
-        doc = role.assume_role_policy_document
-        doc = json.loads(doc) if isinstance(doc, str) else doc
-        statements = doc.get("Statement", [])
-        statements = statements if isinstance(statements, list) else [statements]
-        services: set[str] = set()
-        for st in statements:
-            principal = st.get("Principal")
-            if st.get("Effect") != "Allow" or not isinstance(principal, dict):
-                continue
-            svc = principal.get("Service", [])
-            services.update([svc] if isinstance(svc, str) else svc)
-    except Exception:  # unparsable document: do not guess
-        return arn
-    if TRUSTED_SERVICE not in services:
-        raise denied
+        raise denied()
+    check_assumable(role, TRUSTED_SERVICE, denied)
     return arn
 
 
@@ -1035,6 +1065,7 @@ def apply() -> None:
     for fn in RESPONSE_METHODS:
         setattr(KinesisAnalyticsV2Response, fn.__name__, fn)
     moto_api_urls.url_paths.setdefault(KNOB_PATH, concurrent_update_knob)
+    register_reaper(_reap_all)
     managed_status(
         MsfApplication,
         "status",

@@ -142,6 +142,7 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.streamstack.pipeline.plugins.module_utils.iam_propagation import missing_role, until_assumable
 from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     ENDPOINT_ARGS,
     describe_cluster,
@@ -222,7 +223,11 @@ def ensure_present(module, client, wanted_access, result):
     if module.check_mode:
         result["cluster"] = camel_dict_to_snake_dict(request)
         return None
-    cluster = client.create_cluster(aws_retry=True, **request)["cluster"]
+    if missing_role(module, p["role_arn"]):
+        module.fail_json(msg=f"role_arn {p['role_arn']} does not exist in IAM: create it first (the eks role "
+                             "does) or correct the ARN")
+    # The cluster role may be seconds old (the eks role creates it just before).
+    cluster = until_assumable()(client.create_cluster)(**request)["cluster"]
     result["cluster"] = camel_dict_to_snake_dict(cluster)
     return cluster
 

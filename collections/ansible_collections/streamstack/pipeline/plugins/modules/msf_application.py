@@ -339,6 +339,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.streamstack.pipeline.plugins.module_utils.iam_propagation import missing_role, until_assumable
 from ansible_collections.streamstack.pipeline.plugins.module_utils.msf import (
     RUNTIMES,
     MsfTimeout,
@@ -591,8 +592,13 @@ class MsfApplication:
         missing = [o for o in ("service_execution_role", "code") if not want.get(o)]
         if missing:
             raise Failure(f"Creating application {self.name} needs {' and '.join(missing)}")
+        if missing_role(self.module, want["service_execution_role"]):
+            raise Failure(f"service_execution_role {want['service_execution_role']} does not exist in IAM: "
+                          "create it first (the flink_app role does) or correct the ARN")
         try:
-            detail = self.client.create_application(**create_request(self.name, want, self.params))["ApplicationDetail"]
+            # The execution role may be seconds old (IAM propagation): retried, bounded.
+            request = create_request(self.name, want, self.params)
+            detail = until_assumable()(self.client.create_application)(**request)["ApplicationDetail"]
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise Failure(f"Failed to create Managed Flink application {self.name}", exc)
         self.changes.append("created")
@@ -607,7 +613,7 @@ class MsfApplication:
             request, fields = update_request(detail, current, desired_view(current, params), params)
             if not request:
                 return detail
-            response = self.client.update_application(
+            response = until_assumable()(self.client.update_application)(  # a new role propagates too
                 ApplicationName=self.name, CurrentApplicationVersionId=detail["ApplicationVersionId"], **request)
             self.record(response, *fields)
             return response["ApplicationDetail"]
