@@ -248,19 +248,25 @@ def main() -> int:
     return 0
 
 
+def timed_playbook(env, label, name, aws_env, extra, work_dir, timeout=3600):
+    """Run one playbook of the inventory, its log in work_dir; stop the bench if it fails.
+    Returns (run, wall seconds). Shared with noop_redeploy.py."""
+    began = time.monotonic()
+    run = run_playbook(name, env, aws_env, extra, timeout=timeout)
+    wall = time.monotonic() - began
+    (work_dir / f"{env}-{label}.log").write_text(run.output)
+    print(f"{env} {label}: rc={run.rc} changed={run.changed} {wall:.1f} s", flush=True)
+    if run.rc != 0:
+        raise SystemExit(f"{env} {label} failed (log {work_dir / f'{env}-{label}.log'}):\n{run.output[-4000:]}")
+    return run, wall
+
+
 def run_env(env, emulator, aws_env, work_dir, latency_s, polls):
     node_type, (_, desired, _) = CASES[env][4], CASES[env][5]
     found: dict = {}
 
     def playbook(kube, label, name, extra):
-        began = time.monotonic()
-        run = run_playbook(name, env, aws_env, extra, timeout=3600)
-        wall = time.monotonic() - began
-        (work_dir / f"{env}-{label}.log").write_text(run.output)
-        print(f"critical_path: {env} {label}: rc={run.rc} {wall:.1f} s", flush=True)
-        if run.rc != 0:
-            raise SystemExit(f"{env} {label} failed (log {work_dir / f'{env}-{label}.log'}):\n{run.output[-4000:]}")
-        return run, wall
+        return timed_playbook(env, label, name, aws_env, extra, work_dir)
 
     for latencies in (False, True):
         emulator.reset()

@@ -31,7 +31,7 @@ for stage in "${stages[@]}"; do
     # --durations: the slowest tests, so growth is visible.
     # Two workers (pytest-xdist): much of this stage waits on polls. tests/conftest.py
     # keeps the tests of the real Kafka and Pinot on one worker, and each file together.
-    integration) run_stage integration pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15 tests/integration ;;
+    integration) run_stage integration pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=30 tests/integration ;;
     molecule)    run_stage molecule bash scripts/molecule_all.sh ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac

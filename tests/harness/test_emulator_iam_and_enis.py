@@ -158,3 +158,17 @@ def test_a_node_groups_enis_follow_its_size_and_go_when_its_deletion_completes(k
         eks.describe_nodegroup(clusterName=cluster, nodegroupName="ng")
     assert enis_in(ec2, net.c) == []
     ec2.delete_subnet(SubnetId=net.c)
+
+
+def test_a_terminated_instances_interface_goes_with_it(clients, net):
+    ec2 = clients("ec2")
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=net.c)["Instances"][0]
+    assert len(enis_in(ec2, net.c)) == 1
+    with pytest.raises(ClientError) as blocked:
+        ec2.delete_subnet(SubnetId=net.c)
+    assert error(blocked)[0] == "DependencyViolation"
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    assert enis_in(ec2, net.c) == []
+    assert ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"][0][
+        "State"]["Name"] == "terminated"
+    ec2.delete_subnet(SubnetId=net.c)

@@ -50,8 +50,12 @@ def run_playbook(playbook, inventory, env, extra=None, check=False, timeout=900,
         cmd += ["-e", json.dumps(extra_json)]
     if check:
         cmd += ["--check", "--diff"]
-    proc = subprocess.run(cmd, cwd=ROOT, env={**env, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env={**env, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:  # say where it hung, not only that it did
+        out = exc.output.decode(errors="replace") if isinstance(exc.output, bytes) else (exc.output or "")
+        pytest.fail(f"{playbook} -i inventories/{inventory} ran past {timeout} s; its output ends:\n{out[-6000:]}")
     return Run(proc.returncode, proc.stdout + proc.stderr)
 
 

@@ -91,11 +91,21 @@ def test_create_converge_and_delete(tmp_path, aws_emulator, aws_env, network):
     pairs = [(p["FromPort"], g["GroupId"]) for p in nodes["IpPermissions"] for g in p["UserIdGroupPairs"]]
     assert pairs == [(30900, alb_sg)]
 
+    # What the outputs file gets: from the modules' own results on a real run, read back in check mode.
+    want = {"arn": lbs[0]["LoadBalancerArn"], "dns_name": lbs[0]["DNSName"], "target_group_arn": tg["TargetGroupArn"],
+            "security_group_id": alb_sg, "url": "http://" + lbs[0]["DNSName"]}
+
+    def published(results):
+        facts = results["alb : Publish the load balancer for the outputs file"]["ansible_facts"]["alb_outputs"]
+        return {key: facts[key] for key in want}
+
+    assert published(results) == want
     # A second run and a check-mode run change nothing.
     for check in (False, True):
         rc, results, output, changed = _run(tmp_path, aws_emulator, aws_env, _vars(network), f"alb-again-{check}", check)
         assert rc == 0, f"{failures(results)}\n{output[-3000:]}"
         assert changed == 0, [name for name, r in results.items() if r.get("changed")]
+        assert published(results) == want, f"check mode: {check}: {[(k, v) for k, v in results.items() if 'back' in k]}"
 
     # With a certificate: HTTPS on 443 and 80 redirects there.
     acm = client("acm", url)

@@ -48,6 +48,8 @@ def test_a_failing_teardown_fails_the_reaper_by_name_and_the_next_run_finishes(a
     assert re.search(r"^ttl-expired-qa\s+:.*failed=1", first.output, re.M), first.output[-3000:]
     assert re.search(r"^ttl-expired-dev\s+:.*failed=0", first.output, re.M), first.output[-3000:]
     assert "DependencyViolation" in first.output
+    assert re.search(f"These network interfaces are left and hold vpc-[0-9a-f]+: {eni}", first.output), \
+        "the interface that holds the subnet must be named, at once (AWS will never remove it)"
     assert leftovers(url, "streamstack", "dev") == []
     assert leftovers(url, "streamstack", "qa"), "qa's failure was hidden"
     assert leftovers(url, "streamstack", "demo") and leftovers(url, "streamstack", "keep")

@@ -11,7 +11,8 @@ group's go with its instances when its deletion completes.
 ``create(ec2, subnet_id, group_ids, description, owner)`` makes one;
 ``release(ec2, eni_ids, owner)`` schedules its removal after the owner's
 linger; the EC2 reaper (registered in ``apply``) removes those whose time
-has come, before every dependency check and every DescribeNetworkInterfaces.
+has come, and those of terminated instances (moto keeps them listed, AWS
+deletes them), before every dependency check and every DescribeNetworkInterfaces.
 
 Emulator-only knob (server-global)::
 
@@ -71,7 +72,11 @@ def reap(account_id: str, region: str) -> None:
     now = time.monotonic()
     for eni_id, eni in list(ec2.enis.items()):
         due = eni.__dict__.get(_ATTR)
-        if due is not None and due <= now:
+        instance = getattr(eni, "instance", None)
+        # moto keeps a terminated instance's interfaces listed (in-use); AWS deletes
+        # them with the instance (DeleteOnTermination, the default of a launch).
+        terminated = instance is not None and getattr(getattr(instance, "_state", None), "name", "") == "terminated"
+        if (due is not None and due <= now) or terminated:
             ec2.enis.pop(eni_id, None)
 
 
