@@ -908,22 +908,12 @@ def _check_pod_identity_role(backend: EKSBackend, arn: str | None) -> None:
         role = iam.get_role_by_arn(arn or "")
     except Exception:
         raise _err("InvalidParameterException", "Role provided in the request does not exist.")
-    try:
-        doc = role.assume_role_policy_document
-        doc = json.loads(doc) if isinstance(doc, str) else doc
-        statements = doc.get("Statement", [])
-        statements = statements if isinstance(statements, list) else [statements]
-    except Exception:
+    from .iam import trust_grants
+
+    grants = trust_grants(role)
+    if grants is None:
         return
-    actions: set[str] = set()
-    for st in statements:
-        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
-        services = principal.get("Service", [])
-        services = [services] if isinstance(services, str) else services
-        if st.get("Effect") != "Allow" or POD_IDENTITY_PRINCIPAL not in services:
-            continue
-        acts = st.get("Action", [])
-        actions.update([acts] if isinstance(acts, str) else acts)
+    actions = set().union(*(acts for services, acts in grants if POD_IDENTITY_PRINCIPAL in services))
     if not POD_IDENTITY_ACTIONS <= actions and "sts:*" not in actions:
         raise _err("InvalidParameterException", "Trust policy of the role provided is invalid")
 

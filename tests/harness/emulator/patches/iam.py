@@ -40,23 +40,27 @@ _lock = threading.Lock()
 _state: dict[str, Any] = {"seconds": {}, "default_seconds": 0.0, "times": {}, "refused": {}}
 
 
-def trusted_services(role: Any) -> set[str] | None:
-    """The service principals a role's trust policy allows; None when unparsable."""
+def trust_grants(role: Any) -> list[tuple[set[str], set[str]]] | None:
+    """(service principals, actions) of each Allow statement of a role's trust
+    policy; None when the document cannot be read (then nobody should guess)."""
+    def as_set(value: Any) -> set[str]:
+        return {value} if isinstance(value, str) else set(value or [])
+
     try:
         doc = role.assume_role_policy_document
         doc = json.loads(doc) if isinstance(doc, str) else doc
         statements = doc.get("Statement", [])
         statements = statements if isinstance(statements, list) else [statements]
-        services: set[str] = set()
-        for st in statements:
-            principal = st.get("Principal")
-            if st.get("Effect") != "Allow" or not isinstance(principal, dict):
-                continue
-            svc = principal.get("Service", [])
-            services.update([svc] if isinstance(svc, str) else svc)
-        return services
-    except Exception:  # unparsable document: do not guess
+        return [(as_set(st["Principal"].get("Service")), as_set(st.get("Action")))
+                for st in statements if st.get("Effect") == "Allow" and isinstance(st.get("Principal"), dict)]
+    except Exception:  # unparsable document
         return None
+
+
+def trusted_services(role: Any) -> set[str] | None:
+    """The service principals a role's trust policy allows; None when unparsable."""
+    grants = trust_grants(role)
+    return None if grants is None else set().union(*(services for services, _ in grants))
 
 
 def _age_seconds(role: Any) -> float:
