@@ -1,7 +1,10 @@
 """Run ansible-playbook the way a user does, and read its recap."""
 import json
+import os
 import re
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
+CALLBACKS = ROOT / "tests" / "harness" / "callbacks"
 _RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -57,6 +61,33 @@ def run_playbook(playbook, inventory, env, extra=None, check=False, timeout=900,
         out = exc.output.decode(errors="replace") if isinstance(exc.output, bytes) else (exc.output or "")
         pytest.fail(f"{playbook} -i inventories/{inventory} ran past {timeout} s; its output ends:\n{out[-6000:]}")
     return Run(proc.returncode, proc.stdout + proc.stderr)
+
+
+def interrupted(playbook, inventory, env, extra, after, sig, log, timeout=900):
+    """Run `playbook` in its own session, its whole process group sent SIGKILL or SIGINT
+    (`sig`: "KILL" or "INT") right after its `after`-th change (harness/callbacks/interrupt_after.py).
+
+    Returns (rc, what the callback logged: "<n> <signal> <task>" or "" if the run ended first, output)."""
+    cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", f"inventories/{inventory}", "-e", json.dumps(extra)]
+    run_env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), STREAMSTACK_INTERRUPT=f"{after}:{sig}",
+                   STREAMSTACK_INTERRUPT_LOG=str(log), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    Path(log).unlink(missing_ok=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    # The run's own children may outlive a SIGINT for a moment: none may go on changing things.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    return proc.returncode, Path(log).read_text().strip() if Path(log).exists() else "", output
 
 
 def assert_ok(run, what):

@@ -12,48 +12,18 @@ sweeps the points.
 """
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
-import signal
-import subprocess
-import time
-from pathlib import Path
 
 from integration.awsstate import account_scan, leftovers, scan_difference, tagged_resources
-from integration.playbook import ANSIBLE_PLAYBOOK, ROOT, assert_ok, run_playbook
+from integration.playbook import assert_ok, interrupted, run_playbook
 from integration.stack import FIXED_EXPIRY, harness_vars
 
 ENV = "poc"
-CALLBACKS = Path(__file__).resolve().parents[1] / "harness" / "callbacks"
 # Changes of a poc deploy and of its teardown against the emulator (43 and at least
 # 28, measured 2026-12-07): the points are drawn up to those, so each lands inside the run.
 DEPLOY_CHANGES, TEARDOWN_CHANGES = 43, 28
-
-
-def interrupted(playbook, env, extra, after, sig, log):
-    """Run `playbook` in its own session, interrupted after its `after`-th change.
-    Returns (rc, what the callback logged, output)."""
-    cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", f"inventories/{ENV}", "-e", json.dumps(extra)]
-    run_env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), STREAMSTACK_INTERRUPT=f"{after}:{sig}",
-                   STREAMSTACK_INTERRUPT_LOG=str(log), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=900)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    # The run's own children may outlive a SIGINT for a moment: none may go on changing things.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.5)
-    return proc.returncode, log.read_text().strip() if log.exists() else "", output
 
 
 def test_interrupted_deploy_and_teardown_leave_nothing(aws_emulator, aws_env, tmp_path, kube_cluster, kube_nodes):
@@ -75,7 +45,7 @@ def test_interrupted_deploy_and_teardown_leave_nothing(aws_emulator, aws_env, tm
     kube_nodes("t3.medium", 2, prefix=f"streamstack-{ENV}-nodes")
     extra = {**harness_vars(url, kube_cluster), "stack_outputs_dir": str(tmp_path), "ttl_expires_at": FIXED_EXPIRY}
 
-    rc, where, output = interrupted("deploy.yml", aws_env, extra, deploy_at, deploy_sig, tmp_path / "deploy.log")
+    rc, where, output = interrupted("deploy.yml", ENV, aws_env, extra, deploy_at, deploy_sig, tmp_path / "deploy.log")
     recap = re.findall(r"^localhost\s+:.*$", output, re.M)
     print(f"deploy interrupted: {where or 'not reached (the run ended first): ' + str(recap)} (rc {rc})", flush=True)
     assert where, f"the deploy ended before its change {deploy_at}: {recap}"
@@ -93,7 +63,7 @@ def test_interrupted_deploy_and_teardown_leave_nothing(aws_emulator, aws_env, tm
     assert settled.changed == 0, settled.changed_tasks()
 
     down = dict(extra, teardown_confirm=ENV, teardown_delete_code_bucket=ENV)
-    rc, where, output = interrupted("teardown.yml", aws_env, down, teardown_at, teardown_sig,
+    rc, where, output = interrupted("teardown.yml", ENV, aws_env, down, teardown_at, teardown_sig,
                                     tmp_path / "teardown.log")
     recap = re.findall(r"^localhost\s+:.*$", output, re.M)
     print(f"teardown interrupted: {where or 'not reached (the run ended first): ' + str(recap)} (rc {rc})", flush=True)
