@@ -8,9 +8,9 @@ import boto3
 LIVE_NAT = ("pending", "available", "failed", "deleting")
 
 
-def client(service, url):
+def client(service, url, region="us-east-1"):
     """A boto3 client for the emulator (its fake credentials, never the user's)."""
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+    return boto3.client(service, endpoint_url=url, region_name=region,
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
@@ -18,11 +18,11 @@ def _tags(items, key="Key", value="Value"):
     return {t[key]: t[value] for t in items or []}
 
 
-def tagged_resources(url, project, environment):
+def tagged_resources(url, project, environment, region="us-east-1"):
     """Return {kind: [(id, tags)]} for every live resource carrying both tags."""
     want = {"Project": project, "Environment": environment}
     filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in want.items()]
-    ec2 = client("ec2", url)
+    ec2 = client("ec2", url, region)
     found = {
         "vpc": [(v["VpcId"], _tags(v.get("Tags"))) for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]],
         "subnet": [(s["SubnetId"], _tags(s.get("Tags"))) for s in ec2.describe_subnets(Filters=filters)["Subnets"]],
@@ -38,7 +38,7 @@ def tagged_resources(url, project, environment):
         "launch_template": [(t["LaunchTemplateId"], _tags(t.get("Tags")))
                             for t in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]],
     }
-    kafka = client("kafka", url)
+    kafka = client("kafka", url, region)
     found["msk_cluster"] = [
         (c["ClusterArn"], c.get("Tags", {})) for c in kafka.list_clusters()["ClusterInfoList"]
         if all(c.get("Tags", {}).get(k) == v for k, v in want.items())
@@ -48,7 +48,7 @@ def tagged_resources(url, project, environment):
         (c["Arn"], {}) for c in kafka.list_configurations()["Configurations"]
         if c["Name"].startswith(f"{project}-{environment}") and c.get("State") != "DELETING"
     ]
-    eks = client("eks", url)
+    eks = client("eks", url, region)
     found["eks_cluster"], found["eks_nodegroup"] = [], []
     for name in eks.list_clusters()["clusters"]:
         cluster = eks.describe_cluster(name=name)["cluster"]
@@ -63,7 +63,7 @@ def tagged_resources(url, project, environment):
         for addon in eks.list_addons(clusterName=name)["addons"]:
             tags = eks.describe_addon(clusterName=name, addonName=addon)["addon"].get("tags", {})
             found["eks_addon"].append((f"{name}/{addon}", tags))
-    elbv2 = client("elbv2", url)
+    elbv2 = client("elbv2", url, region)
     found["load_balancer"], found["target_group"] = [], []
     for kind, items, key in (("load_balancer", elbv2.describe_load_balancers()["LoadBalancers"], "LoadBalancerArn"),
                              ("target_group", elbv2.describe_target_groups()["TargetGroups"], "TargetGroupArn")):
@@ -71,19 +71,19 @@ def tagged_resources(url, project, environment):
             tags = _tags(elbv2.describe_tags(ResourceArns=[item[key]])["TagDescriptions"][0]["Tags"])
             if all(tags.get(k) == v for k, v in want.items()):
                 found[kind].append((item[key], tags))
-    iam = client("iam", url)
+    iam = client("iam", url, region)
     found["iam_role"] = []
     for role in iam.list_roles()["Roles"]:
         tags = _tags(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
         if all(tags.get(k) == v for k, v in want.items()):
             found["iam_role"].append((role["RoleName"], tags))
-    logs = client("logs", url)
+    logs = client("logs", url, region)
     found["log_group"] = []
     for group in logs.describe_log_groups()["logGroups"]:
         tags = logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"]
         if all(tags.get(k) == v for k, v in want.items()):
             found["log_group"].append((group["logGroupName"], tags))
-    s3 = client("s3", url)
+    s3 = client("s3", url, region)
     found["s3_bucket"] = []
     for bucket in s3.list_buckets()["Buckets"]:
         try:
@@ -92,7 +92,7 @@ def tagged_resources(url, project, environment):
             tags = {}
         if all(tags.get(k) == v for k, v in want.items()):
             found["s3_bucket"].append((bucket["Name"], tags))
-    msf = client("kinesisanalyticsv2", url)
+    msf = client("kinesisanalyticsv2", url, region)
     found["flink_application"] = []
     for app in msf.list_applications()["ApplicationSummaries"]:
         tags = _tags(msf.list_tags_for_resource(ResourceARN=app["ApplicationARN"])["Tags"])
@@ -101,16 +101,16 @@ def tagged_resources(url, project, environment):
     return found
 
 
-def leftovers(url, project, environment):
+def leftovers(url, project, environment, region="us-east-1"):
     """Flat list of 'kind id' for everything of the environment still alive."""
-    return [f"{kind} {rid}" for kind, items in tagged_resources(url, project, environment).items() for rid, _ in items]
+    return [f"{kind} {rid}" for kind, items in tagged_resources(url, project, environment, region).items() for rid, _ in items]
 
 
-def account_scan(url):
+def account_scan(url, region="us-east-1"):
     """Every resource alive in the emulated account, tagged or not: {kind: sorted ids}.
     Compared with a scan taken before a deploy, it shows what a run left behind that
     neither our tags nor our audit know of."""
-    ec2 = client("ec2", url)
+    ec2 = client("ec2", url, region)
     scan = {
         "vpc": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]],
         "subnet": [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]],
@@ -125,22 +125,22 @@ def account_scan(url):
         "volume": [v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]],
         "launch_template": [t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]],
     }
-    kafka = client("kafka", url)
+    kafka = client("kafka", url, region)
     scan["msk_cluster"] = [c["ClusterArn"] for c in kafka.list_clusters()["ClusterInfoList"]]
     scan["msk_configuration"] = [c["Arn"] for c in kafka.list_configurations()["Configurations"]
                                  if c.get("State") != "DELETING"]
-    scan["eks_cluster"] = client("eks", url).list_clusters()["clusters"]
-    elbv2 = client("elbv2", url)
+    scan["eks_cluster"] = client("eks", url, region).list_clusters()["clusters"]
+    elbv2 = client("elbv2", url, region)
     scan["load_balancer"] = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
     scan["target_group"] = [tg["TargetGroupArn"] for tg in elbv2.describe_target_groups()["TargetGroups"]]
-    iam = client("iam", url)
+    iam = client("iam", url, region)
     scan["iam_role"] = [r["RoleName"] for r in iam.list_roles()["Roles"]]
     scan["iam_policy"] = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
     scan["instance_profile"] = [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]]
-    scan["log_group"] = [g["logGroupName"] for g in client("logs", url).describe_log_groups()["logGroups"]]
-    scan["s3_bucket"] = [b["Name"] for b in client("s3", url).list_buckets()["Buckets"]]
+    scan["log_group"] = [g["logGroupName"] for g in client("logs", url, region).describe_log_groups()["logGroups"]]
+    scan["s3_bucket"] = [b["Name"] for b in client("s3", url, region).list_buckets()["Buckets"]]
     scan["flink_application"] = [a["ApplicationName"] for a in
-                                 client("kinesisanalyticsv2", url).list_applications()["ApplicationSummaries"]]
+                                 client("kinesisanalyticsv2", url, region).list_applications()["ApplicationSummaries"]]
     return {kind: sorted(ids) for kind, ids in scan.items()}
 
 

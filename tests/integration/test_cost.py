@@ -67,13 +67,11 @@ def test_budget_override_is_explicit_and_still_reported(aws_env):
 
 
 @pytest.mark.parametrize("extra, variable, words", [
-    ({"aws_region": "eu-west-1", "vpc_availability_zone_ids": ["euw1-az1", "euw1-az2"]}, "aws_region",
-     "no prices for region 'eu-west-1'"),
     # Preflight's capacity check knows no t3.nano either, and stops first.
     ({"eks_node_instance_types": ["t3.nano"]}, "eks_node_instance_types", "'t3.nano'"),
     ({"ttl_hours": -2}, "ttl_hours", "is negative"),
     ({"ttl_hours": 9000}, "ttl_hours", "more than 720"),
-], ids=["region_without_prices", "unknown_instance_type", "negative_ttl", "absurd_ttl"])
+], ids=["unknown_instance_type", "negative_ttl", "absurd_ttl"])
 def test_bad_input_stops_deploy_before_any_aws_call(aws_emulator, aws_env, extra, variable, words):
     aws_emulator.reset()
     run = run_playbook("deploy.yml", "poc", aws_env, {"aws_endpoint_url": aws_emulator.url, **extra})
@@ -99,3 +97,30 @@ def test_prices_refreshed_from_the_price_list_api(aws_emulator, aws_env):
     run = run_playbook("cost.yml", "poc", aws_env, {"aws_endpoint_url": aws_emulator.url, "cost_refresh_prices": True})
     assert run.rc != 0
     assert "lists no on-demand Linux price for t3.medium in us-east-1" in run.output
+
+
+AWAY = {"aws_region": "ca-central-1", "vpc_availability_zone_ids": ["cac1-az1", "cac1-az2"]}
+
+
+def test_a_region_the_table_lacks_is_estimated_at_us_east_1_prices_marked(aws_emulator, aws_env):
+    """ca-central-1 is not in the price table and the Price List API (the harness's) lists nothing
+    for it: every line is us-east-1's, marked, the total says so, and a warning too; never refused."""
+    aws_emulator.reset()
+    run = run_playbook("cost.yml", "poc", aws_env, {"aws_endpoint_url": aws_emulator.url, **AWAY})
+    assert_ok(run, "cost.yml in ca-central-1")
+    per_hour, _ = total(run.output)
+    assert per_hour == pytest.approx(0.6131, abs=0.001)  # us-east-1's total: not zero, not refused
+    lines = [line for line in run.output.splitlines() if "x $" in line and "quantity" not in line]
+    assert lines and all("[us-east-1 price]" in line for line in lines), lines
+    assert "lines at us-east-1 prices, not ca-central-1's: an approximation" in run.output
+    assert "[WARNING]" in run.output and "priced at us-east-1's" in run.output
+
+    # What the Price List API lists for the region is used, unmarked; the rest stays marked.
+    aws_emulator.seed_prices([{"serviceCode": "AmazonEC2", "usd": 0.06, "unit": "Hrs", "attributes": {
+        "regionCode": "ca-central-1", "productFamily": "NAT Gateway", "usagetype": "CAN1-NatGateway-Hours"}}])
+    run = run_playbook("cost.yml", "poc", aws_env, {"aws_endpoint_url": aws_emulator.url, **AWAY})
+    assert_ok(run, "cost.yml in ca-central-1, one price listed")
+    nat = next(line for line in run.output.splitlines() if "NAT gateways (single)" in line)
+    assert "$0.06 /NAT-h" in nat and "[us-east-1 price]" not in nat, nat
+    per_hour, _ = total(run.output)
+    assert per_hour == pytest.approx(0.6131 + 0.06 - 0.045, abs=0.001)

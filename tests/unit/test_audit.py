@@ -169,12 +169,15 @@ def test_log_group_storage_and_running_instance():
     assert audit.instance_charges(dict(running, State={"Name": "stopped"})) == []
 
 
-def test_a_region_without_prices_makes_every_charge_unpriced_not_zero():
+def test_a_region_without_prices_is_priced_at_us_east_1s_marked_never_zero():
     found = audit.Findings().add("nat_gateway", "nat-1", "tagged", charges=audit.nat_gateway_charges(
         {"State": "available"}))
     found = audit.price([found], "eu-north-1")[0]
-    assert found["billable"] and found["usd_per_hour"] == 0
-    assert "no prices for region 'eu-north-1'" in found["missing_prices"][0]
+    assert found["billable"] and found["usd_per_hour"] == pytest.approx(0.045)  # us-east-1's NAT hour
+    assert found["missing_prices"] == []
+    assert "[us-east-1 price]" in found["cost_basis"]
+    result = audit.report([found], audit.Scope("streamstack", "poc"), "eu-north-1")
+    assert "some eu-north-1 prices unknown: us-east-1's stand in, marked" in result["summary"]
 
 
 # --- the report ----------------------------------------------------------------

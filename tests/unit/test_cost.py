@@ -158,7 +158,6 @@ def test_paused_keeps_msk_nat_control_plane_and_volumes_only():
 
 
 @pytest.mark.parametrize("change, variable, words", [
-    ({"aws_region": "eu-south-9"}, "aws_region", ["eu-south-9", "no prices"]),
     ({"eks_node_instance_types": ["x9.huge"]}, "eks_node_instance_types", ["x9.huge"]),
     ({"msk_broker_instance_type": "kafka.z1.tiny"}, "msk_broker_instance_type", ["kafka.z1.tiny"]),
     ({"ttl_hours": -3}, "ttl_hours", ["negative"]),
@@ -189,6 +188,61 @@ def test_over_budget_says_by_how_much_and_what_dominates():
     assert cost.budget_problem(result, 0.30, override=True) is None
     assert cost.budget_problem(result, 1.00) is None
     assert cost.budget_problem(result, 0) is None
+
+
+def test_a_region_the_table_lacks_is_priced_at_us_east_1s_each_line_and_the_total_marked():
+    settings = inventory("poc")
+    home = cost.estimate(settings, "us-east-1", today=TODAY)
+    away = cost.estimate(settings, "ca-central-1", today=TODAY)
+    assert away["usd_per_hour"] == home["usd_per_hour"]  # never a zero, never a blocked deploy
+    assert away["fallback_items"] == [i["item"] for i in away["items"]]
+    assert all(i["fallback"] == "us-east-1" and "not ca-central-1's" in i["source"] for i in away["items"])
+    text = "\n".join(cost.text(away))
+    assert text.count("[us-east-1 price]") == len(away["items"])
+    assert "%d of %d lines at us-east-1 prices, not ca-central-1's" % ((len(away["items"]),) * 2) in text
+    assert "lines at us-east-1 prices" in next(l for l in cost.markdown(away).splitlines() if "**total**" in l)
+    assert "[us-east-1 price]" not in "\n".join(cost.text(home)) and home["fallback_items"] == []
+
+
+def test_prices_found_for_a_region_the_table_lacks_are_used_unmarked():
+    settings = inventory("poc")
+    found = {"nat_gateway": prices.entry(0.05, "USD/NAT-h", "AWS Price List API GetProducts", "2026-12-07"),
+             "ec2": {"t3.medium": prices.entry(0.05, "USD/instance-h", "AWS Price List API GetProducts",
+                                               "2026-12-07")}}
+    result = cost.estimate(settings, "ca-central-1", today=TODAY, found=found)
+    home = cost.estimate(settings, "us-east-1", today=TODAY)
+    nodes = next(i for i in result["items"] if i["item"].startswith("EKS nodes"))
+    nat = next(i for i in result["items"] if i["item"].startswith("NAT gateways"))
+    assert nodes["fallback"] is None and nodes["unit_usd"] == 0.05 and "Price List API" in nodes["source"]
+    assert nat["fallback"] is None and nat["unit_usd"] == 0.05
+    assert len(result["fallback_items"]) == len(result["items"]) - 2
+    assert result["usd_per_hour"] == pytest.approx(home["usd_per_hour"] + 2 * (0.05 - 0.0416) + (0.05 - 0.045),
+                                                   abs=1e-4)
+
+
+def test_the_table_covers_the_six_regions_each_with_what_us_east_1_prices_and_no_more():
+    base = prices.PRICES["us-east-1"]
+    assert {"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"} <= set(prices.PRICES)
+    assert prices.missing("us-east-1", {"ec2": ["t3.medium"], "msk_broker": ["kafka.t3.small"]}) == {}
+    for region, table in prices.PRICES.items():
+        assert set(table) <= set(base), region
+        assert set(table["ec2"]) == set(base["ec2"]), region  # every node type the capacity check knows
+        for item, entry in table.items():
+            if "price" not in entry:
+                assert set(entry) <= set(base[item]), (region, item)
+            else:
+                assert entry["unit"] == base[item]["unit"], (region, item)
+
+
+def test_a_region_the_table_covers_in_part_takes_the_rest_from_us_east_1_marked():
+    settings = dict(inventory("poc"), vpc_availability_zone_ids=["euw1-az1", "euw1-az2"])
+    result = cost.estimate(settings, "eu-west-1", today=TODAY)
+    by_item = {i["item"].split(" (")[0]: i for i in result["items"]}
+    assert by_item["EKS nodes"]["unit_usd"] == 0.0456 and not by_item["EKS nodes"]["fallback"]
+    assert by_item["NAT gateways"]["unit_usd"] == 0.048 and not by_item["NAT gateways"]["fallback"]
+    assert by_item["MSK brokers"]["fallback"] == "us-east-1"  # no sourced eu-west-1 MSK price
+    assert prices.missing("eu-west-1", {"ec2": ["t3.medium"], "msk_broker": ["kafka.t3.small"]})["msk_broker"] == [
+        "kafka.t3.small"]
 
 
 def test_every_price_has_a_source_and_a_date():

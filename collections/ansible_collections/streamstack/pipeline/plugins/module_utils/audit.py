@@ -302,11 +302,9 @@ def s3_bucket_charges(stored_bytes):
 # ------------------------------------------------------------------ pricing (pure)
 
 def _price_entry(region, item, kind, table):
-    """The price entry, or raise LookupError with a sentence naming what is missing."""
-    try:
-        region_table = prices.region_prices(region, table=table)
-    except prices.PriceError as err:
-        raise LookupError(err.message)
+    """The price entry (us-east-1's, marked, for a region the table lacks: prices.py), or
+    raise LookupError with a sentence naming what is missing."""
+    region_table = prices.region_prices(region, table=table)
     if item not in region_table:
         raise LookupError("no %r price for %s in the price table %s" % (item, region, prices.TABLE_VERSION))
     if kind is None:
@@ -340,8 +338,9 @@ def price_charges(charges, region, table=None):
         usd = c["quantity"] * unit_price * per_hour
         total += usd
         estimate = estimate or bool(c.get("estimate"))
-        basis.append("%s %s x $%g%s" % (_qty(c["quantity"]), c["label"], round(unit_price, 6),
-                                        entry["unit"].replace("USD/", "/")))
+        basis.append("%s %s x $%g%s%s" % (_qty(c["quantity"]), c["label"], round(unit_price, 6),
+                                          entry["unit"].replace("USD/", "/"),
+                                          " [%s price]" % entry["fallback"] if entry.get("fallback") else ""))
     return total, basis, missing, estimate
 
 
@@ -415,10 +414,12 @@ def report(findings, scope, region, expected=None):
     missing = sorted(set(m.rsplit(" (for ", 1)[0] for f in billable + kept for m in f["missing_prices"]))
     where = "%s/%s in %s" % (scope.project, scope.environment, region)
     if billable:
-        summary = "%d billable leftover%s of %s: %s%s ($%.2f/month) at price table %s" % (
+        summary = "%d billable leftover%s of %s: %s%s ($%.2f/month) at price table %s%s" % (
             len(billable), "" if len(billable) == 1 else "s", where, money(usd),
             " or more (some prices are missing)" if any(f["missing_prices"] for f in billable) else "",
-            usd * prices.HOURS_PER_MONTH, prices.TABLE_VERSION)
+            usd * prices.HOURS_PER_MONTH, prices.TABLE_VERSION,
+            " (some %s prices unknown: %s's stand in, marked)" % (region, prices.FALLBACK_REGION)
+            if any("[%s price]" % prices.FALLBACK_REGION in f["cost_basis"] for f in billable) else "")
     else:
         summary = "nothing billable left of %s" % where
     lines = [summary] + ["- " + line(f) for f in billable]

@@ -107,7 +107,7 @@ def _line(item, quantity, unit, entry, per_hour_factor, note="", estimate=False)
         unit = price_unit.split("/", 1)[-1].rsplit("-", 1)[0]
     return {"item": item, "quantity": quantity, "unit": unit, "unit_usd": entry["price"], "price_unit": price_unit,
             "usd_per_hour": quantity * entry["price"] * per_hour_factor, "estimate": estimate, "note": note,
-            "source": "%s (%s)" % (entry["source"], entry["date"])}
+            "source": "%s (%s)" % (entry["source"], entry["date"]), "fallback": entry.get("fallback")}
 
 
 def _eks_price_item(version, today, problems):
@@ -125,8 +125,11 @@ def _eks_price_item(version, today, problems):
     return "eks_control_plane", "EKS %s standard support until %s" % (version, standard_end)
 
 
-def estimate(settings, region, today=None, assumptions=None, paused=False, table=None):
-    """Line items and totals for one environment; raises CostError naming every bad input."""
+def estimate(settings, region, today=None, assumptions=None, paused=False, table=None, found=None):
+    """Line items and totals for one environment; raises CostError naming every bad input.
+
+    A region the table lacks is priced from ``found`` (the Price List API's prices,
+    price_list.py) and us-east-1's for the rest, each such line marked (prices.py)."""
     today = today or datetime.date.today()
     assume = dict(DEFAULT_ASSUMPTIONS)
     problems = []
@@ -137,14 +140,11 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
             continue
         assume[key] = _number({"cost_assumptions.%s" % key: value}, "cost_assumptions.%s" % key, problems,
                               integer=False)
-    try:
-        price_of = prices.region_prices(region, table=table)
-    except prices.PriceError as err:
-        raise CostError([(err.variable, err.message, err.fix)])
+    price_of = prices.region_prices(region, table=table, found=found)
 
     def entry(item, kind=None, variable=None):
         try:
-            return prices.price(region, item, kind, variable=variable, table=table)
+            return prices.price(region, item, kind, variable=variable, table=table, found=found)
         except prices.PriceError as err:
             problems.append((err.variable, err.message, err.fix))
             return None
@@ -228,10 +228,10 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
                        volume_gb, "GB", price_of["ebs_gp3"], month, "kept while paused" if paused else ""))
     items.append(_line("CloudWatch Logs (assumed %g GB/month ingested)" % assume["logs_gb_per_month"],
                        assume["logs_gb_per_month"], "GB", price_of["logs_ingest"], month, estimate=True))
-    return totals(items, settings.get("ttl_hours"))
+    return totals(items, settings.get("ttl_hours"), region)
 
 
-def totals(items, ttl_hours=None):
+def totals(items, ttl_hours=None, region=None):
     per_hour = sum(i["usd_per_hour"] for i in items)
     durations = [{"duration": name, "hours": hours, "usd": per_hour * hours} for name, hours in DURATIONS]
     if ttl_hours not in (None, "", 0, "0"):
@@ -242,7 +242,22 @@ def totals(items, ttl_hours=None):
     return {"items": items, "usd_per_hour": round(per_hour, 4), "usd_per_month": round(per_hour *
                                                                                      prices.HOURS_PER_MONTH, 2),
             "durations": [dict(d, usd=round(d["usd"], 2)) for d in durations],
-            "price_table": prices.TABLE_VERSION}
+            "price_table": prices.TABLE_VERSION, "region": region,
+            "fallback_items": [i["item"] for i in items if i.get("fallback")]}
+
+
+def _priced_with(result):
+    """What the total's prices are, saying how many lines stand in with us-east-1's."""
+    fallback = result.get("fallback_items") or []
+    if not fallback:
+        return "price table %s" % result["price_table"]
+    return "price table %s; %d of %d lines at %s prices, not %s's: an approximation" % (
+        result["price_table"], len(fallback), len(result["items"]), prices.FALLBACK_REGION, result.get("region"))
+
+
+def _mark(item):
+    return "".join((" (estimate)" if item["estimate"] else "",
+                    " [%s price]" % item["fallback"] if item.get("fallback") else ""))
 
 
 def _pinot_volumes(components, persistence, problems):
@@ -289,9 +304,9 @@ def markdown(result, title=None):
     lines += ["| item | quantity | unit price | $/hour |", "|---|---:|---:|---:|"]
     for i in result["items"]:
         lines.append("| %s%s | %g %s | $%g %s | %.4f |" % (
-            i["item"], " *(estimate)*" if i["estimate"] else "", i["quantity"], i["unit"], i["unit_usd"],
+            i["item"], _mark(i).replace(" (estimate)", " *(estimate)*"), i["quantity"], i["unit"], i["unit_usd"],
             i["price_unit"].replace("USD/", "/"), i["usd_per_hour"]))
-    lines.append("| **total** (prices %s) | | | **%.4f** |" % (result["price_table"], result["usd_per_hour"]))
+    lines.append("| **total** (%s) | | | **%.4f** |" % (_priced_with(result), result["usd_per_hour"]))
     lines += ["", "| " + " | ".join(d["duration"] for d in result["durations"]) + " |",
               "|" + "---:|" * len(result["durations"]),
               "| " + " | ".join("$%.2f" % d["usd"] for d in result["durations"]) + " |"]
@@ -300,14 +315,14 @@ def markdown(result, title=None):
 
 def text(result):
     """Aligned lines for the terminal (deploy prints them before its first AWS call)."""
-    names = [i["item"] + (" (estimate)" if i["estimate"] else "") for i in result["items"]]
+    names = [i["item"] + _mark(i) for i in result["items"]]
     width = max(len(n) for n in names)
     lines = ["%-*s %9s  quantity x unit price" % (width, "item", "$/hour")]
     for name, i in zip(names, result["items"]):
         lines.append("%-*s %9.4f  %g %s x $%g %s%s" % (width, name, i["usd_per_hour"], i["quantity"], i["unit"],
                                                      i["unit_usd"], i["price_unit"].replace("USD/", "/"),
                                                      " (" + i["note"] + ")" if i["note"] else ""))
-    lines.append("%-*s %9.4f  = $%.2f/month (price table %s)" % (width, "total", result["usd_per_hour"],
-                                                                 result["usd_per_month"], result["price_table"]))
+    lines.append("%-*s %9.4f  = $%.2f/month (%s)" % (width, "total", result["usd_per_hour"],
+                                                     result["usd_per_month"], _priced_with(result)))
     lines.append("for " + ", ".join("%s: $%.2f" % (d["duration"], d["usd"]) for d in result["durations"]))
     return lines

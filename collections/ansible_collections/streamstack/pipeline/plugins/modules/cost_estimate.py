@@ -8,10 +8,16 @@ module: cost_estimate
 short_description: Itemised cost of an environment from its inventory, with a budget guard
 version_added: 0.2.0
 description:
-  - Read-only; never reports a change. Makes no AWS call unless O(refresh_prices=true).
+  - Read-only; never reports a change. Makes no AWS call for a region the price table
+    has, unless O(refresh_prices=true).
   - Prices every billable part the inventory sizes, one line each, from the project's
     versioned price table C(plugins/module_utils/prices.py) (per region, each price with
-    its source and date). MSK brokers and storage; Managed Flink KPUs
+    its source and date).
+  - A region the table lacks is priced from the AWS Price List API (C(pricing:GetProducts))
+    and, for whatever that does not answer (no permission, no network, an item it does not
+    list), from us-east-1's prices, each such line and the total marked
+    C([us-east-1 price]) with a warning. A missing price table never blocks a deploy and
+    is never a silent zero. MSK brokers and storage; Managed Flink KPUs
     (ceil(parallelism / parallelism per KPU)) B(plus one orchestration KPU per application)
     and running storage; the EKS control plane (the extended-support price once the
     version is past standard support); nodes by instance and capacity type (SPOT is an
@@ -20,8 +26,8 @@ description:
     Pinot's gp3 volumes; CloudWatch Logs at an assumed volume.
   - Totals per hour, per month (730 h) and for 5 h, 8 h, 24 h, 1 week, 1 month and the
     time to live.
-  - An unknown region or instance type, a bad number or a bad time to live fails naming
-    the variable; a price is never taken as zero.
+  - An instance type unknown to the table in every region, a bad number or a bad time to
+    live fails naming the variable; a price is never taken as zero.
   - With O(max_usd_per_hour) it fails when the estimate is above it, saying by how much
     and which items dominate, unless O(budget_override=true).
 author:
@@ -63,9 +69,10 @@ options:
     default: false
   refresh_prices:
     description:
-      - Read the EC2 price of the node type from the AWS Price List API (C(pricing
-        GetProducts), on-demand Linux, shared tenancy) instead of the table, and report
-        where the two differ. Needs C(pricing:GetProducts).
+      - Read every price the estimate uses from the AWS Price List API (C(pricing
+        GetProducts); EC2 on-demand Linux, shared tenancy) instead of the table, and report
+        where the two differ. Fails when the API lists no price for the node type. Needs
+        C(pricing:GetProducts).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -155,6 +162,11 @@ items:
       description: Where the price comes from, and when it was read.
       type: str
       sample: Managed Service for Apache Flink pricing page (2026-11)
+    fallback:
+      description: The region whose price stands in for this line's (the table and the Price
+        List API had none for the environment's region), else null.
+      type: str
+      sample: us-east-1
 durations:
   description: The total for 5 h, 8 h, 24 h, 1 week, 1 month and the time to live.
   returned: success
@@ -180,9 +192,20 @@ budget:
   returned: success
   type: dict
   sample: {max_usd_per_hour: 1.0, over_by_usd_per_hour: 0, over: false, override: false}
+fallback_items:
+  description: The lines priced at us-east-1's prices (empty when every price is the region's).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+region:
+  description: The region priced.
+  returned: success
+  type: str
+  sample: us-east-1
 refreshed:
   description: Prices read from the Price List API, with the table's value beside each.
-  returned: when O(refresh_prices=true)
+  returned: when O(refresh_prices=true) or the region is not in the table
   type: list
   elements: dict
   sample: [{item: ec2, kind: t3.medium, table_usd: 0.0416, api_usd: 0.0416}]
@@ -190,10 +213,11 @@ refreshed:
 
 import copy
 import datetime
-import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.streamstack.pipeline.plugins.module_utils import cost, prices
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.streamstack.pipeline.plugins.module_utils import cost, price_list, prices
 
 try:
     import botocore.exceptions
@@ -201,47 +225,66 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 
-def api_ec2_price(client, region, instance_type):
-    """On-demand Linux, shared tenancy, USD per hour from the Price List API; None when not listed."""
-    filters = [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in (
-        ("regionCode", region), ("instanceType", instance_type), ("operatingSystem", "Linux"),
-        ("tenancy", "Shared"), ("preInstalledSw", "NA"), ("capacitystatus", "Used"))]
-    response = client.get_products(ServiceCode="AmazonEC2", Filters=filters, FormatVersion="aws_v1", MaxResults=10)
-    for document in response.get("PriceList", []):
-        product = json.loads(document) if isinstance(document, str) else document
-        for term in (product.get("terms", {}).get("OnDemand") or {}).values():
-            for dimension in term.get("priceDimensions", {}).values():
-                usd = dimension.get("pricePerUnit", {}).get("USD")
-                if usd is not None and float(usd) > 0:
-                    return float(usd)
-    return None
-
-
-def refreshed_table(module, region, settings):
-    """A copy of the price table with the node type's EC2 price from the Price List API."""
-    table = copy.deepcopy(prices.PRICES)
-    changes = []
+def _types(settings):
+    """The typed items the estimate prices: the first node type and the broker type."""
     node_types = settings.get("eks_node_instance_types") or []
     if isinstance(node_types, str):
         node_types = [node_types]
-    if region not in table or not node_types:
-        return table, changes  # the estimate names the missing region or type
+    types = {"ec2": [str(t) for t in node_types[:1]]}
+    if settings.get("msk_broker_instance_type"):
+        types["msk_broker"] = [str(settings["msk_broker_instance_type"])]
+    return types
+
+
+def api_prices(module, region, settings, refresh):
+    """(table, found, refreshed) for the estimate. Asks the Price List API for what the
+    table lacks in the region (found; whatever the API does not answer stands in from
+    us-east-1, marked: prices.py), or, on refresh, for every price (laid over a copy
+    of the table). No call when the table covers the region."""
+    types = _types(settings)
+    lacks = prices.missing(region, types)
+    if not refresh and not lacks:
+        return None, None, None
     # The Price List API answers in us-east-1 (and two other regions) for every region's prices.
-    client = module.client("pricing", region="us-east-1", retry_decorator=None)
-    for node_type in node_types[:1]:
-        try:
-            usd = api_ec2_price(client, region, node_type)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+    client = module.client("pricing", region="us-east-1", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        if refresh:
+            found = price_list.region_prices(client, region, types)
+        else:
+            found = price_list.region_prices(client, region, {k: v for k, v in lacks.items() if v},
+                                             items=[k for k, v in lacks.items() if v is None])
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+        if refresh:
             module.fail_json_aws(err, msg="cost_refresh_prices: the Price List API refused GetProducts "
                                           "(needs pricing:GetProducts)")
-        if usd is None:
-            module.fail_json(msg="cost_refresh_prices: the Price List API lists no on-demand Linux price for %s in %s;"
-                                 " fix eks_node_instance_types or leave cost_refresh_prices false" % (node_type, region))
-        old = table[region]["ec2"].get(node_type, {}).get("price")
-        table[region]["ec2"][node_type] = prices.entry(usd, "USD/instance-h", "AWS Price List API GetProducts",
-                                                    datetime.date.today().isoformat())
-        changes.append({"item": "ec2", "kind": node_type, "table_usd": old, "api_usd": usd})
-    return table, changes
+        module.warn("The price table %s lacks some prices of %s and the Price List API refused GetProducts (%s): "
+                    "us-east-1's stand in, marked as such. Allow pricing:GetProducts, or add them to "
+                    "plugins/module_utils/prices.py" % (prices.TABLE_VERSION, region, err))
+        found = {}
+    if refresh:
+        for node_type in types["ec2"]:
+            if node_type not in found.get("ec2", {}):
+                module.fail_json(msg="cost_refresh_prices: the Price List API lists no on-demand Linux price for %s "
+                                     "in %s; fix eks_node_instance_types or leave cost_refresh_prices false"
+                                 % (node_type, region))
+    base = prices.region_prices(region)
+    refreshed = []
+    for item, entry in sorted(found.items()):
+        for kind, each in (sorted(entry.items()) if "price" not in entry else [(None, entry)]):
+            old = (base.get(item, {}).get(kind) if kind else base.get(item)) or {}
+            refreshed.append({"item": item, "kind": kind, "api_usd": each["price"],
+                              "table_usd": None if old.get("fallback") else old.get("price")})
+    if not refresh:
+        return None, found, refreshed
+    # Refreshed: the API's prices win over the table's.
+    table = copy.deepcopy(prices.PRICES)
+    own = table.setdefault(region, {})
+    for item, entry in found.items():
+        if "price" in entry:
+            own[item] = entry
+        else:
+            own.setdefault(item, {}).update(entry)
+    return table, None, refreshed
 
 
 def main():
@@ -271,11 +314,10 @@ def main():
     if limit is not None and limit < 0:
         module.fail_json(msg="max_usd_per_hour %s is negative: set the budget in USD per hour, e.g. 1.0, or 0 for "
                              "no limit" % limit)
-    table, refreshed = (refreshed_table(module, region, params["settings"]) if params["refresh_prices"]
-                        else (None, None))
+    table, found, refreshed = api_prices(module, region, params["settings"], params["refresh_prices"])
     try:
         result = cost.estimate(params["settings"], region, today=today, assumptions=params["assumptions"],
-                               paused=params["paused"], table=table)
+                               paused=params["paused"], table=table, found=found)
     except cost.CostError as err:
         module.fail_json(msg="The cost estimate cannot price this inventory; nothing was created:\n%s" % "\n".join(
             "- %s: %s. Fix: %s" % problem for problem in err.problems), problems=[
@@ -287,6 +329,11 @@ def main():
     result["markdown"] = cost.markdown(result)
     if refreshed is not None:
         result["refreshed"] = refreshed
+    if result["fallback_items"]:
+        module.warn("%s has no price in the price table %s or the Price List API for %d of %d lines: they are "
+                    "priced at us-east-1's, marked [us-east-1 price], an approximation: %s" % (
+                        region, prices.TABLE_VERSION, len(result["fallback_items"]), len(result["items"]),
+                        "; ".join(result["fallback_items"])))
     problem = cost.budget_problem(result, limit, params["budget_override"])
     if problem:
         module.fail_json(msg="Over budget, nothing was created: " + problem, **result)
