@@ -53,7 +53,8 @@ def ctx(aws_emulator, aws_env, tmp_path):
         except eks.exceptions.ResourceNotFoundException:
             return None
 
-    yield SimpleNamespace(name=name, args=args, run=run, describe=describe, eks=eks, subnets=subnets, role=role)
+    yield SimpleNamespace(name=name, args=args, run=run, describe=describe, eks=eks, subnets=subnets, role=role,
+                          tmp_path=tmp_path, aws_env=aws_env, defaults=defaults)
     if describe():
         for ng in eks.list_nodegroups(clusterName=name)["nodegroups"]:
             eks.delete_nodegroup(clusterName=name, nodegroupName=ng)
@@ -147,3 +148,71 @@ def test_a_role_eks_cannot_assume_yet_is_retried_and_a_missing_one_fails_at_once
     gone = ctx.run("Create with a role that does not exist",
                    {**ctx.args, "name": ctx.name + "-x", "role_arn": missing})
     assert gone.get("failed") and f"role_arn {missing} does not exist in IAM" in gone["msg"], gone
+
+
+def test_authentication_mode_moves_forward_only_and_access_entries_follow_it(ctx, aws_emulator):
+    """A cluster created in CONFIG_MAP (EKS's default) refuses access entries; the module moves it
+    to API_AND_CONFIG_MAP (never back), then eks_access_entry gives a principal exactly its policies."""
+    created = ctx.run("Create in CONFIG_MAP", ctx.args)
+    assert created.get("changed") and not created.get("failed"), created
+    iam = aws_emulator.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    principal = iam.create_role(RoleName=f"teardown-{ctx.name}", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"]["Arn"]
+    entry = {"cluster_name": ctx.name, "principal_arn": principal, "policies": [{"policy": "AmazonEKSClusterAdminPolicy"}],
+             "tags": {"Project": "streamstack", "Environment": "test"}}
+
+    def run_entry(title, args, check_mode=False):
+        task = {"name": title, "streamstack.pipeline.eks_access_entry": args, "register": "out", "diff": True,
+                "ignore_errors": True}
+        if check_mode:
+            task["check_mode"] = True
+        rc, results, output = run_play(ctx.tmp_path, ctx.aws_env, [task], name=f"entry-{uuid.uuid4().hex[:6]}",
+                                       module_defaults=ctx.defaults)
+        assert title in results, output[-3000:]
+        return results[title]
+
+    refused = run_entry("Entry while CONFIG_MAP", entry)
+    assert refused.get("failed") and "eks_authentication_mode to API_AND_CONFIG_MAP" in refused["msg"], refused
+
+    plan = ctx.run("Move the mode, check mode", dict(ctx.args, authentication_mode="API_AND_CONFIG_MAP"),
+                   check_mode=True)
+    assert plan.get("changed") and plan["diff"]["after"] == {"authentication_mode": "API_AND_CONFIG_MAP"}, plan
+    assert ctx.describe()["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
+    moved = ctx.run("Move the mode", dict(ctx.args, authentication_mode="API_AND_CONFIG_MAP"))
+    assert moved.get("changed") and not moved.get("failed"), moved
+    assert ctx.describe()["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
+    same = ctx.run("Same mode", dict(ctx.args, authentication_mode="API_AND_CONFIG_MAP"))
+    assert not same.get("changed") and not same.get("failed"), same
+    back = ctx.run("Back to CONFIG_MAP", dict(ctx.args, authentication_mode="CONFIG_MAP"))
+    assert back.get("failed") and "cannot go back" in back["msg"], back
+
+    plan = run_entry("Entry, check mode", entry, check_mode=True)
+    assert plan.get("changed") and not plan.get("failed"), plan
+    assert ctx.eks.list_access_entries(clusterName=ctx.name)["accessEntries"] == [] or principal not in \
+        ctx.eks.list_access_entries(clusterName=ctx.name)["accessEntries"]
+    made = run_entry("Entry", entry)
+    assert made.get("changed") and not made.get("failed"), made
+    policies = ctx.eks.list_associated_access_policies(clusterName=ctx.name, principalArn=principal)[
+        "associatedAccessPolicies"]
+    assert [(p["policyArn"].rsplit("/", 1)[1], p["accessScope"]["type"]) for p in policies] == [
+        ("AmazonEKSClusterAdminPolicy", "cluster")]
+    again = run_entry("Entry again", entry)
+    assert not again.get("changed") and not again.get("failed"), again
+
+    narrowed = run_entry("Narrowed to a namespace", dict(entry, policies=[{"policy": "AmazonEKSEditPolicy",
+                                                                           "namespaces": ["pinot"]}]))
+    assert narrowed.get("changed") and narrowed["diff"]["before"]["policies"][0]["policy_arn"].endswith(
+        "AmazonEKSClusterAdminPolicy"), narrowed
+    policies = ctx.eks.list_associated_access_policies(clusterName=ctx.name, principalArn=principal)[
+        "associatedAccessPolicies"]
+    assert [(p["policyArn"].rsplit("/", 1)[1], p["accessScope"]) for p in policies] == [
+        ("AmazonEKSEditPolicy", {"type": "namespace", "namespaces": ["pinot"]})]
+
+    gone = run_entry("Entry absent", dict(entry, state="absent"))
+    assert gone.get("changed") and not gone.get("failed"), gone
+    assert principal not in ctx.eks.list_access_entries(clusterName=ctx.name)["accessEntries"]
+    assert not run_entry("Entry absent again", dict(entry, state="absent")).get("changed")
+    missing = run_entry("Entry on a missing cluster", dict(entry, cluster_name="no-such-cluster"))
+    assert missing.get("failed") and "does not exist" in missing["msg"], missing

@@ -15,7 +15,9 @@ description:
     the 10-15 minutes the control plane takes to come up before anything can narrow it.
     Here the public endpoint is limited to O(public_access_cidrs) (or off) from the first
     second.
-  - B(Existing) - nothing is changed. A different version, subnets or security groups fail
+  - B(Existing) - nothing is changed but the authentication mode, moved forward when
+    O(authentication_mode) asks (C(CONFIG_MAP) to C(API_AND_CONFIG_MAP) to C(API), the only
+    way EKS allows; backwards fails). A different version, subnets or security groups fail
     (EKS cannot change the subnets or groups; a version upgrade is a deliberate step, not a
     side effect). A different endpoint access is reported in RV(endpoint_access_differs),
     and M(streamstack.pipeline.eks_cluster_endpoint) changes it.
@@ -50,6 +52,14 @@ options:
     type: list
     elements: str
     default: []
+  authentication_mode:
+    description:
+      - How the Kubernetes API authenticates IAM principals. C(API_AND_CONFIG_MAP) or C(API)
+        allow access entries (M(streamstack.pipeline.eks_access_entry)); the creator of a new
+        cluster gets an admin entry. Unset - EKS's default for a new cluster (C(CONFIG_MAP)),
+        and an existing cluster's is left alone.
+    type: str
+    choices: [CONFIG_MAP, API_AND_CONFIG_MAP, API]
   tags:
     description: Tags of a new cluster (an existing cluster's tags are left to the tagging API).
     type: dict
@@ -120,6 +130,10 @@ endpoint_access:
       type: list
       elements: str
   sample: {"private_access": true, "public_access": true, "public_access_cidrs": ["203.0.113.0/24"]}
+authentication_mode_update:
+  description: The update that moves an existing cluster's authentication mode forward (C(UpdateClusterConfig)).
+  returned: when that changed
+  type: dict
 endpoint_access_differs:
   description: An existing cluster's endpoint access is not what was asked (eks_cluster_endpoint changes it).
   returned: when present
@@ -151,6 +165,9 @@ from ansible_collections.streamstack.pipeline.plugins.module_utils.eks import (
     wanted_endpoint_access,
 )
 from ansible_collections.streamstack.pipeline.plugins.module_utils.waiting import WaitTimeout, poll
+
+# The order EKS allows an existing cluster to move in (never back).
+AUTHENTICATION_MODES = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]
 
 
 def check_params(module):
@@ -197,6 +214,7 @@ def ensure_present(module, client, wanted_access, result):
         current = endpoint_access(cluster)
         result.update(cluster=camel_dict_to_snake_dict(cluster), endpoint_access=current,
                       endpoint_access_differs=current != wanted_access)
+        move_authentication_mode(module, client, cluster, result)
         return cluster
 
     missing = [k for k in ("version", "role_arn", "subnets") if not p[k]]
@@ -217,6 +235,9 @@ def ensure_present(module, client, wanted_access, result):
         request["resourcesVpcConfig"]["publicAccessCidrs"] = wanted_access["public_access_cidrs"]
     if p["tags"]:
         request["tags"] = {str(k): str(v) for k, v in p["tags"].items()}
+    if p["authentication_mode"]:
+        request["accessConfig"] = {"authenticationMode": p["authentication_mode"],
+                                   "bootstrapClusterCreatorAdminPermissions": True}
     after = {"name": name, "version": p["version"], "endpoint_access": wanted_access}
     result.update(changed=True, endpoint_access=wanted_access, endpoint_access_differs=False,
                   diff={"before": {}, "after": after})
@@ -230,6 +251,25 @@ def ensure_present(module, client, wanted_access, result):
     cluster = until_assumable()(client.create_cluster)(**request)["cluster"]
     result["cluster"] = camel_dict_to_snake_dict(cluster)
     return cluster
+
+
+def move_authentication_mode(module, client, cluster, result):
+    """An existing cluster's authentication mode, moved forward to the one asked."""
+    wanted = module.params["authentication_mode"]
+    current = (cluster.get("accessConfig") or {}).get("authenticationMode") or "CONFIG_MAP"
+    if not wanted or wanted == current:
+        return
+    if AUTHENTICATION_MODES.index(wanted) < AUTHENTICATION_MODES.index(current):
+        module.fail_json(msg=f"EKS cluster {cluster['name']} authenticates with {current}; EKS cannot go back to "
+                             f"{wanted}: set eks_authentication_mode to {current}", **result)
+    result["changed"] = True
+    if module._diff:
+        result["diff"] = {"before": {"authentication_mode": current}, "after": {"authentication_mode": wanted}}
+    if module.check_mode:
+        return
+    update = client.update_cluster_config(name=cluster["name"], accessConfig={"authenticationMode": wanted},
+                                          aws_retry=True)["update"]
+    result["authentication_mode_update"] = camel_dict_to_snake_dict(update)
 
 
 def ensure_absent(module, client, result):
@@ -266,6 +306,7 @@ def main():
             subnets=dict(type="list", elements="str"),
             security_groups=dict(type="list", elements="str", default=[]),
             **ENDPOINT_ARGS,
+            authentication_mode=dict(type="str", choices=AUTHENTICATION_MODES),
             tags=dict(type="dict", aliases=["resource_tags"]),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1200),
