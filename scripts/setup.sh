@@ -3,6 +3,8 @@
 #   scripts/setup.sh           what the playbooks need: make local, and AWS from a laptop.
 #                              .venv with requirements.txt and the pinned collections,
 #                              .venv-flink with PyFlink, the Kafka, Pinot and connector jars.
+#   scripts/setup.sh --aws     only what the AWS playbooks need: .venv and the collections
+#                              (no PyFlink, no jars): the time-to-live teardown's build.
 #   scripts/setup.sh --tests   also what only tests need (make test, .ci/run): the test and
 #                              lint toolchain (requirements-test.txt) and the Kubernetes test
 #                              harness's binaries (scripts/setup_kube.sh, built from source).
@@ -18,7 +20,8 @@ tier=runtime
 case ${1:-} in
   "") ;;
   --tests) tier=tests ;;
-  *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+  --aws) tier=aws ;;
+  *) echo "usage: scripts/setup.sh [--aws|--tests]" >&2; exit 2 ;;
 esac
 py=${PYTHON:-python3.11}
 # shellcheck source=scripts/venv.sh
@@ -34,7 +37,12 @@ command -v "$py" >/dev/null || { echo "setup: $py not found; install Python 3.11
 # PyFlink and the jars download while the main venv installs: they share nothing.
 mkdir -p .cache
 side_log=.cache/setup-flink-jars.log
-( bash scripts/setup_flink.sh && "$py" scripts/setup_jars.py kafka pinot ) > "$side_log" 2>&1 &
+if [[ $tier == aws ]]; then
+  echo "setup: aws tier: no PyFlink, no jars" > "$side_log"
+  true &
+else
+  ( bash scripts/setup_flink.sh && "$py" scripts/setup_jars.py kafka pinot ) > "$side_log" 2>&1 &
+fi
 side=$!
 trap 'kill "$side" 2>/dev/null || true' EXIT
 

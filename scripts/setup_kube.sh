@@ -18,7 +18,8 @@ source scripts/venv.sh   # STREAMSTACK_CACHE
 KUBE_VERSION=${KUBE_VERSION:-1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}
-HELM_VERSION=${HELM_VERSION:-3.22.0}
+# shellcheck source=scripts/pins.sh
+source scripts/pins.sh   # HELM_VERSION
 key=k8s${KUBE_VERSION}-etcd${ETCD_VERSION}-kwok${KWOK_VERSION}-helm${HELM_VERSION}
 dest=$STREAMSTACK_CACHE/kube/$key
 bin=$dest/bin

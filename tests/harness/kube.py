@@ -98,8 +98,8 @@ PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedule
 
 
 def _script_versions() -> dict[str, str]:
-    """The versions scripts/setup_kube.sh builds (its defaults, or the same env overrides)."""
-    text = SETUP_SCRIPT.read_text()
+    """The versions scripts/setup_kube.sh builds (its defaults and scripts/pins.sh's, or the same env overrides)."""
+    text = SETUP_SCRIPT.read_text() + (SETUP_SCRIPT.parent / "pins.sh").read_text()
     found = dict(re.findall(r"^(\w+_VERSION)=\$\{\w+:-([^}]+)\}", text, re.M))
     return {k: os.environ.get(k, v) for k, v in found.items()}
 

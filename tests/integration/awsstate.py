@@ -141,6 +141,9 @@ def account_scan(url, region="us-east-1"):
     scan["s3_bucket"] = [b["Name"] for b in client("s3", url, region).list_buckets()["Buckets"]]
     scan["flink_application"] = [a["ApplicationName"] for a in
                                  client("kinesisanalyticsv2", url, region).list_applications()["ApplicationSummaries"]]
+    scan["schedule_group"] = [g["Name"] for g in client("scheduler", url, region).list_schedule_groups()[
+        "ScheduleGroups"] if g["Name"] != "default"]
+    scan["codebuild_project"] = client("codebuild", url, region).list_projects()["projects"]
     return {kind: sorted(ids) for kind, ids in scan.items()}
 
 

@@ -19,7 +19,7 @@ def apply_all() -> None:
     if moto.__version__ != "5.2.5":  # the patches rest on moto internals
         raise RuntimeError(f"harness patches need moto 5.2.5, found {moto.__version__}")
 
-    from . import ec2, eks, elbv2, enis, iam, kafka, kinesisanalyticsv2
+    from . import codebuild, ec2, eks, elbv2, enis, iam, kafka, kinesisanalyticsv2
 
     iam.apply()
     enis.apply()
@@ -28,4 +28,5 @@ def apply_all() -> None:
     ec2.apply()
     elbv2.apply()
     kinesisanalyticsv2.apply()
+    codebuild.apply()
     _applied = True

@@ -1,0 +1,130 @@
+"""The time to live with no AWX and no laptop: deploy (ttl_trigger) sets, in the
+environment's own account and region, an EventBridge Scheduler one-time schedule at the
+expiry that starts an AWS CodeBuild build of the project's own reaper.yml for this
+environment, from a bundle of the project as deployed; ttl.yml moves it; and its firing
+tears everything down, the trigger included.
+
+The emulator runs no build (CodeBuild's StartBuild only records one, see
+harness/emulator/patches/codebuild.py): the firing runs the build's commands as the
+build would - read from the buildspec inside the bundle deploy uploaded, with the build
+project's environment variables - on this machine against the emulator, on a simulated
+clock past the expiry (STREAMSTACK_TTL_NOW, the reaper's ttl_now), with the harness's
+variables (the emulator's endpoint, its Kubernetes API server) in
+STREAMSTACK_TTL_EXTRA_VARS. Everything is read back with boto3, not from the playbooks.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import zipfile
+
+import yaml
+
+from integration.awsstate import account_scan, scan_difference
+from integration.playbook import ROOT, assert_ok, run_playbook
+from integration.stack import harness_vars
+
+ENV = "poc"
+EXPIRY, LATER = "2030-01-01T00:00:00Z", "2030-01-01T06:30:00Z"
+PREFIX = f"streamstack-{ENV}-ttl"
+
+
+def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aws_env, tmp_path, kube_cluster,
+                                                                  kube_nodes):
+    url = aws_emulator.url
+    aws_emulator.reset()
+    before = account_scan(url)
+    kube_nodes("t3.medium", 2, prefix=f"streamstack-{ENV}-nodes")
+    extra = {**harness_vars(url, kube_cluster), "stack_outputs_dir": str(tmp_path), "ttl_expires_at": EXPIRY,
+             "ttl_trigger": True}
+
+    deploy = run_playbook("deploy.yml", ENV, aws_env, extra)
+    assert_ok(deploy, "deploy with ttl_trigger")
+    print("deploy's changes:", deploy.changed_tasks())
+    scheduler, codebuild, s3, iam, eks = (aws_emulator.client(s) for s in ("scheduler", "codebuild", "s3", "iam", "eks"))
+
+    # -- the schedule: once, at the expiry stamped on the tags, UTC, starting this build --
+    schedule = scheduler.get_schedule(Name=PREFIX, GroupName=PREFIX)
+    assert schedule["ScheduleExpression"] == "at(2030-01-01T00:00:00)"
+    assert schedule["ScheduleExpressionTimezone"] == "UTC" and schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["Target"]["Arn"] == "arn:aws:scheduler:::aws-sdk:codebuild:startBuild"
+    assert json.loads(schedule["Target"]["Input"]) == {"ProjectName": f"{PREFIX}-teardown"}
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    group_arn = next(g["Arn"] for g in scheduler.list_schedule_groups()["ScheduleGroups"] if g["Name"] == PREFIX)
+    group_tags = {t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=group_arn)["Tags"]}
+    assert group_tags["Environment"] == ENV and group_tags["ExpiresAt"] == EXPIRY
+
+    # -- the build: the bundle of this project, its buildspec, this environment ----------
+    project = codebuild.batch_get_projects(names=[f"{PREFIX}-teardown"])["projects"][0]
+    assert project["source"]["type"] == "S3" and project["source"]["buildspec"] == "files/ttl/buildspec.yml"
+    bucket, key = project["source"]["location"].split("/", 1)
+    variables = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
+    assert variables == {"STREAMSTACK_ENVIRONMENT": ENV}
+    assert {t["key"]: t["value"] for t in project["tags"]}["Environment"] == ENV
+    bundle = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    manifest = json.loads(bundle.read("ttl/bundle.json"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert manifest["commit"] == head and manifest["inventory"] == f"inventories/{ENV}"
+    assert json.loads(bundle.read("ttl/vars.json")) == {"aws_region": "us-east-1", "stack_project": "streamstack",
+                                                        "stack_environment": ENV}
+    assert bundle.read("files/ttl/buildspec.yml") == (ROOT / "files/ttl/buildspec.yml").read_bytes()
+
+    # -- its roles: one trusted service each, this account only; the build's may reach the cluster --
+    role = iam.get_role(RoleName=f"{PREFIX}-teardown")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "codebuild.amazonaws.com"}]
+    assert project["serviceRole"] == role["Arn"]
+    policy = iam.get_role_policy(RoleName=f"{PREFIX}-teardown", PolicyName="teardown")["PolicyDocument"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    tagged = next(s for s in policy["Statement"] if s["Sid"] == "DeleteWhatCarriesThisEnvironmentsTags")
+    assert tagged["Condition"]["StringEquals"] == {"aws:ResourceTag/Project": "streamstack",
+                                                   "aws:ResourceTag/Environment": ENV}
+    assert role["Arn"] in eks.list_access_entries(clusterName=f"streamstack-{ENV}")["accessEntries"]
+
+    again = run_playbook("deploy.yml", ENV, aws_env, extra)
+    assert_ok(again, "deploy again")
+    assert again.changed == 0, again.changed_tasks()
+
+    # -- ttl.yml moves the schedule with the expiry, and nothing else --------------------
+    moved = run_playbook("ttl.yml", ENV, aws_env, dict(extra, ttl_expires_at=LATER))
+    assert_ok(moved, "ttl.yml, a later expiry")
+    assert scheduler.get_schedule(Name=PREFIX, GroupName=PREFIX)["ScheduleExpression"] == "at(2030-01-01T06:30:00)"
+
+    # -- firing, before the expiry (a schedule not moved with an extension): nothing goes --
+    work = tmp_path / "build"
+    bundle.extractall(work)
+    fired = fire(work, project, url, kube_cluster, tmp_path, now="2030-01-01T03:00:00Z")
+    assert fired.returncode == 0, fired.stdout[-5000:]
+    assert scheduler.get_schedule(Name=PREFIX, GroupName=PREFIX)  # still there, and so is the stack
+    assert eks.describe_cluster(name=f"streamstack-{ENV}")["cluster"]["status"] == "ACTIVE"
+
+    # -- firing after the expiry: the teardown, and the trigger with it -------------------
+    fired = fire(work, project, url, kube_cluster, tmp_path, now="2030-01-01T06:35:00Z")
+    assert fired.returncode == 0, fired.stdout[-5000:]
+    left = scan_difference(before, account_scan(url))
+    assert left == {}, f"left after the time-to-live build: {left}"
+
+
+def fire(work, project, url, kube_cluster, tmp_path, now):
+    """The build's commands, as CodeBuild runs them: each phase's in order, in one shell,
+    in the source directory, with the project's environment variables."""
+    spec = yaml.safe_load((work / project["source"]["buildspec"]).read_text())
+    commands = [c for phase in ("install", "pre_build", "build", "post_build")
+                for c in spec["phases"].get(phase, {}).get("commands", [])]
+    extra_vars = tmp_path / "harness-vars.json"
+    extra_vars.write_text(json.dumps(harness_vars(url, kube_cluster)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
+    env.update({v["name"]: v["value"] for v in project["environment"]["environmentVariables"]})
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+               AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", CODEBUILD_SRC_DIR=str(work),
+               STREAMSTACK_TTL_NOW=now, STREAMSTACK_TTL_EXTRA_VARS=str(extra_vars),
+               PATH=f"{kube_cluster.bin_dir}:{env.get('PATH', '')}")
+    script = "set -euo pipefail\n" + "\n".join(commands) + "\n"
+    proc = subprocess.run(["bash", "-c", script], cwd=work, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=1800)
+    print(proc.stdout[-3000:], proc.stderr[-2000:])
+    proc.stdout += proc.stderr
+    return proc
