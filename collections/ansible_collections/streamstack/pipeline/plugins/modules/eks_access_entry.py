@@ -16,7 +16,7 @@ description:
   - The cluster's authentication mode must include the API (C(API_AND_CONFIG_MAP) or
     C(API)); M(streamstack.pipeline.eks_cluster) sets it. A cluster in C(CONFIG_MAP) mode
     fails with that fix. A missing cluster fails for V(present) (in check mode it is the
-    plan of a cluster created earlier in the run: reported as changed) and is nothing to do
+    plan of a cluster created earlier in the run, reported as changed) and is nothing to do
     for V(absent).
   - Why it exists - no collection module manages EKS access entries. The project gives its
     time-to-live teardown's role cluster access this way, so the teardown that runs in

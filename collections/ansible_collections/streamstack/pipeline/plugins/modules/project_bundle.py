@@ -12,7 +12,7 @@ description:
     checkout, else every file but the local ones (C(.git), C(.venv*), C(.cache), C(.galaxy),
     C(dist), C(outputs), C(__pycache__)) - plus every file of O(inventory_dir) and
     O(extra_files), in name order with fixed timestamps, so the same content gives the same
-    bytes: a re-deploy uploads nothing.
+    bytes, and a re-deploy uploads nothing.
   - Writes C(ttl/bundle.json) into it - the commit, whether the working tree differed from
     it, the inventory's path - so whatever runs the bundle says what it runs.
   - The time-to-live trigger uploads it for the teardown that AWS CodeBuild runs at the
