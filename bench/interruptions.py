@@ -205,10 +205,15 @@ def main(argv=None):
     parser.add_argument("--teardown-chains", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--job", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="write one report from the results of several sweeps (e.g. one cut short and "
+                             "its rest); the latest result of each point wins")
     args = parser.parse_args(argv)
     if args.job:
         run_job()
         return 0
+    if args.merge:
+        return merge(args.merge)
     signals = [s.strip().upper() for s in args.signals.split(",") if s.strip()]
     # The longest first, so no job is left alone with one at the end.
     units = [{"kind": "teardown", "sig": s, "label": f"chain:{s}"} for s in signals if args.teardown_chains]
@@ -270,6 +275,26 @@ def main(argv=None):
     return 0 if len(results) == len(units) and all(r["passed"] for r in results) else 1
 
 
+def merge(paths):
+    """One report from several sweeps' JSON results (a later file's result of a point wins)."""
+    by_point = {}
+    for path in paths:
+        for result in json.loads(Path(path).read_text()):
+            by_point[(result["kind"], result["point"])] = result
+    results = list(by_point.values())
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = ROOT / "bench" / "results" / f"interruptions-{stamp}"
+    sources = ", ".join(Path(p).stem for p in paths)
+    write(out, results, results, stamp, f"merged from {sources}", sum(r["seconds"] for r in results), 0)
+    print(f"{sum(r['passed'] for r in results)}/{len(results)} runs passed; {out}.md")
+    return 0 if all(r["passed"] or _beyond(r) for r in results) else 1
+
+
+def _beyond(result):
+    """A deploy point past the deploy's last change: not an interruption point of this deploy."""
+    return result["kind"] == "deploy" and result.get("failure", "").startswith("the deploy ended before its change")
+
+
 def _order(result):
     if result["kind"] == "teardown":
         return (1, result["point"], 0)
@@ -280,7 +305,8 @@ def _order(result):
 def write(out, results, units, stamp, commit, wall, jobs):
     results = sorted(results, key=_order)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    deploys = [r for r in results if r["kind"] == "deploy"]
+    beyond = [r for r in results if _beyond(r)]
+    deploys = [r for r in results if r["kind"] == "deploy" and not _beyond(r)]
     chains = [r for r in results if r["kind"] == "teardown"]
     points = len(deploys) + sum(len(c.get("links", [])) for c in chains)
     lines = [f"# Interruption sweep {stamp} (commit {commit}, {os.cpu_count()} cores, {jobs} jobs)", "",
@@ -292,6 +318,11 @@ def write(out, results, units, stamp, commit, wall, jobs):
              "| point | interrupted at | rc | result | left | s |", "|---|---|---:|---|---|---:|"]
     lines += [f"| {r['point']} | {r.get('interrupted', '')} | {r.get('rc', '')} | "
               f"{'ok' if r['passed'] else 'FAILED'} | {r['left']} | {r['seconds']} |" for r in deploys]
+    if beyond:
+        made = sorted({m for r in beyond for m in re.findall(r"changed=(\d+)", r.get("failure", ""))})
+        lines += ["", f"Planned but past the deploy's last change (it made {' or '.join(made)} changes here: the "
+                  "points were planned from an older count), so not interruption points of this deploy: "
+                  + ", ".join(r["point"] for r in beyond) + "."]
     for chain in chains:
         lines += ["", f"## Teardown chain, {chain['point'].split(':')[1]}: each run interrupted after its first "
                   "change, so run m after the teardown's m-th", "",
@@ -300,7 +331,7 @@ def write(out, results, units, stamp, commit, wall, jobs):
                   "| point | interrupted at (task) | rc | s |", "|---:|---|---:|---:|"]
         lines += [f"| {link['point']} | {link['task']} | {link['rc']} | {link['seconds']} |"
                   for link in chain.get("links", [])]
-    failed = [r for r in results if not r["passed"]]
+    failed = [r for r in results if not r["passed"] and not _beyond(r)]
     if failed:
         lines += ["", "## Failures", ""]
         for r in failed:

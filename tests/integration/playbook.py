@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,27 +68,56 @@ def interrupted(playbook, inventory, env, extra, after, sig, log, timeout=900):
     """Run `playbook` in its own session, its whole process group sent SIGKILL or SIGINT
     (`sig`: "KILL" or "INT") right after its `after`-th change (harness/callbacks/interrupt_after.py).
 
-    Returns (rc, what the callback logged: "<n> <signal> <task>" or "" if the run ended first, output)."""
+    Returns (rc, what the callback logged: "<n> <signal> <task>" or "" if the run ended first, output).
+    The output goes to a file, not a pipe: ansible's workers leave the group (setsid) and
+    may outlive the run. Whatever of the run still lives after it (found by a variable
+    only its processes carry) gets 60 s to end, then SIGKILL; the output says which."""
+    run_id = uuid.uuid4().hex
     cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", f"inventories/{inventory}", "-e", json.dumps(extra)]
     run_env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), STREAMSTACK_INTERRUPT=f"{after}:{sig}",
-                   STREAMSTACK_INTERRUPT_LOG=str(log), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+                   STREAMSTACK_INTERRUPT_LOG=str(log), STREAMSTACK_RUN_ID=run_id, ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_FORCE_COLOR="0")
     Path(log).unlink(missing_ok=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    # The run's own children may outlive a SIGINT for a moment: none may go on changing things.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    out_path = Path(f"{log}.out")
+    with open(out_path, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    deadline = time.monotonic() + 60
+    while _run_processes(run_id) and time.monotonic() < deadline:
         time.sleep(0.5)
+    stragglers = _run_processes(run_id)
+    for pid, _ in stragglers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    output = out_path.read_text(errors="replace")
+    if stragglers:
+        output += "\n[harness] still running 60 s after the run ended, killed: " + "; ".join(
+            f"{pid} {args}" for pid, args in stragglers)
     return proc.returncode, Path(log).read_text().strip() if Path(log).exists() else "", output
+
+
+def _run_processes(run_id):
+    """[(pid, command line)] of the live processes whose environment carries STREAMSTACK_RUN_ID=run_id."""
+    found, marker = [], f"STREAMSTACK_RUN_ID={run_id}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ")[:200]
+                                  .decode(errors="replace")))
+        except OSError:
+            continue
+    return found
 
 
 def assert_ok(run, what):
