@@ -417,10 +417,10 @@ def test_the_containerfile_installs_every_binary_the_playbooks_call_pinned(ee_co
     for name, (version, url, sha256, _member, dest) in binaries.items():
         assert re.fullmatch(r"[0-9a-f]{64}", sha256) and version in url and url.startswith("https://"), name
         assert "latest" not in url and "stable" not in url, name
-    # helm: kubernetes.core.helm* in the roles; the same helm 3 the tests run (scripts/setup_kube.sh).
+    # helm: kubernetes.core.helm* in the roles; the same helm 3 the tests run (scripts/pins.sh, for setup_kube.sh and setup_helm.sh).
     roles_text = "".join(p.read_text() for p in (ROOT / "roles").rglob("*.yml"))
     assert "kubernetes.core.helm" in roles_text
-    setup_kube = (ROOT / "scripts" / "setup_kube.sh").read_text()
+    setup_kube = (ROOT / "scripts" / "pins.sh").read_text()
     assert binaries["helm"][0] == re.search(r"HELM_VERSION=\$\{HELM_VERSION:-([\d.]+)\}", setup_kube).group(1)
     assert binaries["helm"][0].startswith("3."), "kubernetes.core 6.2 needs helm 3"
     # kubectl within one minor of the EKS version the inventories pin.
