@@ -107,7 +107,8 @@ class Job:
         before = self._fresh()
         rc, where, output = interrupted("deploy.yml", ENV, self.aws_env, self.extra, after, sig,
                                         self.work / "interrupt.log", timeout=1800)
-        result = {"kind": "deploy", "point": f"{after}:{sig}", "interrupted": where, "rc": rc}
+        result = {"kind": "deploy", "point": f"{after}:{sig}", "interrupted": where, "rc": rc,
+                  "harness": re.findall(r"^\[harness\] (.*)$", output, re.M)}
         if not where:
             recap = re.findall(r"^localhost\s+:.*$", output, re.M)
             return dict(result, passed=False, left="not run",
@@ -136,7 +137,8 @@ class Job:
                 end = rc
                 break
             task = where.split(" ", 2)[2]
-            result["links"].append({"point": link, "task": task, "rc": rc, "seconds": round(time.monotonic() - began)})
+            result["links"].append({"point": link, "task": task, "rc": rc, "seconds": round(time.monotonic() - began),
+                                    "harness": re.findall(r"^\[harness\] (.*)$", output, re.M)})
             print(f"  teardown chain {sig}: point {link} {task} (rc {rc})", file=sys.stderr, flush=True)
         failure = "" if end == 0 else f"the chain's last teardown failed (rc {end}):\n{output[-2000:]}"
         left = self._left(before)
@@ -290,6 +292,11 @@ def merge(paths):
     return 0 if all(r["passed"] or _beyond(r) for r in results) else 1
 
 
+def _notes(result):
+    """What the harness had to do beyond the one signal (a second Ctrl-C, stragglers killed)."""
+    return "".join(f" ({note})" for note in result.get("harness") or [])
+
+
 def _beyond(result):
     """A deploy point past the deploy's last change: not an interruption point of this deploy."""
     return result["kind"] == "deploy" and result.get("failure", "").startswith("the deploy ended before its change")
@@ -316,7 +323,7 @@ def write(out, results, units, stamp, commit, wall, jobs):
              "tests/integration/awsstate.py account_scan) after the final teardown, against the scan before the deploy.",
              "", "## Deploy interrupted after its n-th change, then teardown.yml", "",
              "| point | interrupted at | rc | result | left | s |", "|---|---|---:|---|---|---:|"]
-    lines += [f"| {r['point']} | {r.get('interrupted', '')} | {r.get('rc', '')} | "
+    lines += [f"| {r['point']} | {r.get('interrupted', '')}{_notes(r)} | {r.get('rc', '')} | "
               f"{'ok' if r['passed'] else 'FAILED'} | {r['left']} | {r['seconds']} |" for r in deploys]
     if beyond:
         made = sorted({m for r in beyond for m in re.findall(r"changed=(\d+)", r.get("failure", ""))})
@@ -329,7 +336,7 @@ def write(out, results, units, stamp, commit, wall, jobs):
                   f"Result: {'ok' if chain['passed'] else 'FAILED'}, left {chain['left']}, {chain['seconds']} s; "
                   f"an uninterrupted teardown's changes: {len(chain.get('straight_changes') or [])}.", "",
                   "| point | interrupted at (task) | rc | s |", "|---:|---|---:|---:|"]
-        lines += [f"| {link['point']} | {link['task']} | {link['rc']} | {link['seconds']} |"
+        lines += [f"| {link['point']} | {link['task']}{_notes(link)} | {link['rc']} | {link['seconds']} |"
                   for link in chain.get("links", [])]
     failed = [r for r in results if not r["passed"] and not _beyond(r)]
     if failed:

@@ -79,13 +79,25 @@ def interrupted(playbook, inventory, env, extra, after, sig, log, timeout=900):
                    ANSIBLE_FORCE_COLOR="0")
     Path(log).unlink(missing_ok=True)
     out_path = Path(f"{log}.out")
+    notes = []
     with open(out_path, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        deadline, fired = time.monotonic() + timeout, None
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            if fired is None and Path(log).exists():
+                fired = time.monotonic()
+            # After one Ctrl-C, ansible-core 2.19 sometimes waits for ever on a worker it
+            # signalled (its workers leave the group); a user presses Ctrl-C again.
+            if sig == "INT" and fired and time.monotonic() - fired > INT_GRACE and len(notes) == 0:
+                notes.append(f"still running {INT_GRACE} s after SIGINT: a second SIGINT (Ctrl-C again)")
+                _signal_group(proc.pid, signal.SIGINT)
+            if fired and time.monotonic() - fired > 2 * INT_GRACE + 30:
+                notes.append("still running after that: SIGKILL")
+                break
+        if proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
     deadline = time.monotonic() + 60
     while _run_processes(run_id) and time.monotonic() < deadline:
@@ -97,10 +109,22 @@ def interrupted(playbook, inventory, env, extra, after, sig, log, timeout=900):
         except ProcessLookupError:
             pass
     output = out_path.read_text(errors="replace")
+    for note in notes:
+        output += f"\n[harness] {note}"
     if stragglers:
         output += "\n[harness] still running 60 s after the run ended, killed: " + "; ".join(
             f"{pid} {args}" for pid, args in stragglers)
     return proc.returncode, Path(log).read_text().strip() if Path(log).exists() else "", output
+
+
+INT_GRACE = 30  # seconds a SIGINT run gets to end before a second SIGINT
+
+
+def _signal_group(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _run_processes(run_id):
