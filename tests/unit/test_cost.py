@@ -251,3 +251,17 @@ def test_every_price_has_a_source_and_a_date():
             entries = entry.values() if "price" not in entry else [entry]
             for each in entries:
                 assert each["price"] > 0 and each["source"] and each["date"], (region, name)
+
+
+def test_the_time_to_live_build_is_priced_once_and_only_with_its_trigger():
+    settings = inventory("poc")
+    assert cost.estimate(settings, "us-east-1", today=TODAY)["once"] == []  # ttl_trigger off by default
+    on = cost.estimate(dict(settings, ttl_trigger=True), "us-east-1", today=TODAY)
+    (build,) = on["once"]
+    assert build["usd"] == pytest.approx(20 * 0.005) and build["estimate"]  # 20 build-minutes, general1.small
+    assert on["usd_per_hour"] == cost.estimate(settings, "us-east-1", today=TODAY)["usd_per_hour"]  # not hourly
+    assert "plus Time-to-live teardown build" in "\n".join(cost.text(on))
+    assert cost.estimate(dict(settings, ttl_trigger=True, ttl_hours=0), "us-east-1", today=TODAY)["once"] == []
+    longer = cost.estimate(dict(settings, ttl_trigger=True), "us-east-1", today=TODAY,
+                           assumptions={"ttl_build_minutes": 30})
+    assert longer["once"][0]["usd"] == pytest.approx(30 * 0.005)

@@ -47,6 +47,7 @@ DEFAULT_ASSUMPTIONS = {
     "alb_lcu": 1,             # ALB capacity units per hour (a UI and an API: well under one)
     "logs_gb_per_month": 2,   # CloudWatch Logs ingested: MSK broker logs, Flink, EKS
     "flink_applications": 1,  # Managed Flink applications of the environment
+    "ttl_build_minutes": 20,  # the time-to-live teardown's build: set-up, then teardown.yml
 }
 PINOT_VOLUMES = {"zookeeper": 2, "controller": 1, "server": 1}  # volumes per replica
 
@@ -228,7 +229,15 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
                        volume_gb, "GB", price_of["ebs_gp3"], month, "kept while paused" if paused else ""))
     items.append(_line("CloudWatch Logs (assumed %g GB/month ingested)" % assume["logs_gb_per_month"],
                        assume["logs_gb_per_month"], "GB", price_of["logs_ingest"], month, estimate=True))
-    return totals(items, settings.get("ttl_hours"), region)
+    result = totals(items, settings.get("ttl_hours"), region)
+    result["once"] = []
+    if settings.get("ttl_trigger") in (True, "true", "True") and settings.get("ttl_hours") not in (None, "", 0, "0"):
+        minutes = assume["ttl_build_minutes"]
+        once = _line("Time-to-live teardown build, once at the expiry (assumed %g build-minutes)" % minutes,
+                     minutes, "build-minute", price_of["codebuild_minute"], 1, estimate=True)
+        once["usd"] = round(once.pop("usd_per_hour"), 4)
+        result["once"].append(once)
+    return result
 
 
 def totals(items, ttl_hours=None, region=None):
@@ -310,6 +319,8 @@ def markdown(result, title=None):
     lines += ["", "| " + " | ".join(d["duration"] for d in result["durations"]) + " |",
               "|" + "---:|" * len(result["durations"]),
               "| " + " | ".join("$%.2f" % d["usd"] for d in result["durations"]) + " |"]
+    for once in result.get("once") or []:
+        lines += ["", "Plus %s: $%.4f." % (once["item"] + _mark(once), once["usd"])]
     return "\n".join(lines)
 
 
@@ -325,4 +336,8 @@ def text(result):
     lines.append("%-*s %9.4f  = $%.2f/month (%s)" % (width, "total", result["usd_per_hour"],
                                                      result["usd_per_month"], _priced_with(result)))
     lines.append("for " + ", ".join("%s: $%.2f" % (d["duration"], d["usd"]) for d in result["durations"]))
+    for once in result.get("once") or []:
+        lines.append("plus %s: $%.4f (%g %s x $%g%s)" % (once["item"] + _mark(once), once["usd"], once["quantity"],
+                                                      once["unit"], once["unit_usd"],
+                                                      once["price_unit"].replace("USD/", "/")))
     return lines

@@ -38,6 +38,7 @@ PRODUCTS = {
     "ebs_gp3": ("AmazonEC2", (("productFamily", "Storage"), ("volumeApiName", "gp3")), None, "USD/GB-month"),
     "logs_ingest": ("AmazonCloudWatch", (), "DataProcessing-Bytes", "USD/GB"),
     "logs_storage": ("AmazonCloudWatch", (), "TimedStorage-ByteHrs", "USD/GB-month"),
+    "codebuild_minute": ("CodeBuild", (), "Build-Min:Linux:g1.small", "USD/build-minute"),
 }
 # Items priced by a type: the type's attribute, added to these filters.
 TYPED_PRODUCTS = {

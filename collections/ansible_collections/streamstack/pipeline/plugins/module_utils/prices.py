@@ -80,6 +80,8 @@ PRICES = {
         "ebs_gp3": entry(0.08, "USD/GB-month", "Amazon EBS pricing page"),
         "logs_ingest": entry(0.50, "USD/GB", "Amazon CloudWatch pricing page (Logs, standard ingestion)"),
         "logs_storage": entry(0.03, "USD/GB-month", "Amazon CloudWatch pricing page (Logs, archival)"),
+        # The time-to-live trigger's teardown build (general1.small, Linux, on demand).
+        "codebuild_minute": entry(0.005, "USD/build-minute", "AWS CodeBuild pricing page (general1.small, Linux)"),
     },
 }
 

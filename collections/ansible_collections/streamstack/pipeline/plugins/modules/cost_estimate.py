@@ -41,14 +41,16 @@ options:
         C(eks_node_instance_types) (the first is priced), C(eks_node_capacity_type),
         C(eks_node_desired_size), C(eks_node_disk_gb), C(vpc_availability_zone_ids),
         C(vpc_nat_gateway_mode), C(alb_enabled) (default true), C(pinot_components),
-        C(pinot_persistence), C(ttl_hours) (null or 0 for none, else up to 720)."
+        C(pinot_persistence), C(ttl_hours) (null or 0 for none, else up to 720), C(ttl_trigger)
+        (the time-to-live build, priced once)."
     type: dict
     required: true
   assumptions:
     description:
       - Volumes the inventory cannot know, overriding the defaults
         C(nat_gb_per_month=20), C(alb_lcu=1), C(logs_gb_per_month=2),
-        C(flink_applications=1). Lines priced from them are marked as estimates.
+        C(flink_applications=1), C(ttl_build_minutes=20). Lines priced from them are marked as
+        estimates.
     type: dict
     default: {}
   paused:
@@ -192,6 +194,13 @@ budget:
   returned: success
   type: dict
   sample: {max_usd_per_hour: 1.0, over_by_usd_per_hour: 0, over: false, override: false}
+once:
+  description: What bills once rather than per hour - the time-to-live teardown build when
+    C(ttl_trigger) and C(ttl_hours) are set - each a line like O(items[]) with C(usd) instead of C(usd_per_hour).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{item: "Time-to-live teardown build, once at the expiry (assumed 20 build-minutes)", usd: 0.1}]
 fallback_items:
   description: The lines priced at us-east-1's prices (empty when every price is the region's).
   returned: success
