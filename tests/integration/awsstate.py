@@ -144,6 +144,8 @@ def account_scan(url, region="us-east-1"):
     scan["schedule_group"] = [g["Name"] for g in client("scheduler", url, region).list_schedule_groups()[
         "ScheduleGroups"] if g["Name"] != "default"]
     scan["codebuild_project"] = client("codebuild", url, region).list_projects()["projects"]
+    scan["sns_topic"] = [t["TopicArn"] for t in client("sns", url, region).list_topics()["Topics"]]
+    scan["events_rule"] = [r["Name"] for r in client("events", url, region).list_rules()["Rules"]]
     return {kind: sorted(ids) for kind, ids in scan.items()}
 
 

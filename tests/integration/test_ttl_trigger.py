@@ -1,8 +1,9 @@
 """The time to live with no AWX and no laptop: deploy (ttl_trigger) sets, in the
 environment's own account and region, an EventBridge Scheduler one-time schedule at the
 expiry that starts an AWS CodeBuild build of the project's own reaper.yml for this
-environment, from a bundle of the project as deployed; ttl.yml moves it; and its firing
-tears everything down, the trigger included.
+environment, from a bundle of the project as deployed, and a topic told when that build
+fails; ttl.yml moves it; and its firing tears everything down, the trigger included, also
+when its first attempt fails.
 
 The emulator runs no build (CodeBuild's StartBuild only records one, see
 harness/emulator/patches/codebuild.py): the firing runs the build's commands as the
@@ -10,7 +11,10 @@ build would - read from the buildspec inside the bundle deploy uploaded, with th
 project's environment variables - on this machine against the emulator, on a simulated
 clock past the expiry (STREAMSTACK_TTL_NOW, the reaper's ttl_now), with the harness's
 variables (the emulator's endpoint, its Kubernetes API server) in
-STREAMSTACK_TTL_EXTRA_VARS. Everything is read back with boto3, not from the playbooks.
+STREAMSTACK_TTL_EXTRA_VARS. The firing that counts meets a fault of the emulator: the load
+balancer's network interfaces linger 40 s after it is deleted, longer than the first
+attempt waits for them (10 s here), so that attempt fails and the build's next one, 30 s
+later, finishes. Everything is read back with boto3, not from the playbooks.
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aw
     before = account_scan(url)
     kube_nodes("t3.medium", 2, prefix=f"streamstack-{ENV}-nodes")
     extra = {**harness_vars(url, kube_cluster), "stack_outputs_dir": str(tmp_path), "ttl_expires_at": EXPIRY,
-             "ttl_trigger": True}
+             "ttl_trigger": True, "ttl_trigger_notify_email": "oncall@example.com"}
 
     deploy = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(deploy, "deploy with ttl_trigger")
@@ -61,7 +65,7 @@ def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aw
     assert project["source"]["type"] == "S3" and project["source"]["buildspec"] == "files/ttl/buildspec.yml"
     bucket, key = project["source"]["location"].split("/", 1)
     variables = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
-    assert variables == {"STREAMSTACK_ENVIRONMENT": ENV}
+    assert variables == {"STREAMSTACK_ENVIRONMENT": ENV, "STREAMSTACK_TTL_ATTEMPTS": "3"}
     assert {t["key"]: t["value"] for t in project["tags"]}["Environment"] == ENV
     bundle = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
     manifest = json.loads(bundle.read("ttl/bundle.json"))
@@ -84,6 +88,18 @@ def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aw
                                                    "aws:ResourceTag/Environment": ENV}
     assert role["Arn"] in eks.list_access_entries(clusterName=f"streamstack-{ENV}")["accessEntries"]
 
+    # -- a failed build is told: the rule on its failure, the topic, the e-mail subscription --
+    sns, events = aws_emulator.client("sns"), aws_emulator.client("events")
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{PREFIX}-failures"))
+    assert [(x["Protocol"], x["Endpoint"]) for x in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] \
+        == [("email", "oncall@example.com")]
+    pattern = json.loads(events.describe_rule(Name=f"{PREFIX}-failures")["EventPattern"])
+    assert pattern["detail"] == {"build-status": ["FAILED", "STOPPED", "TIMED_OUT"], "project-name": [f"{PREFIX}-teardown"]}
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=f"{PREFIX}-failures")["Targets"]] == [topic]
+    publishers = [st for st in json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]
+                  if st["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert publishers and publishers[0]["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(f":rule/{PREFIX}-failures")
+
     again = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(again, "deploy again")
     assert again.changed == 0, again.changed_tasks()
@@ -101,26 +117,36 @@ def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aw
     assert scheduler.get_schedule(Name=PREFIX, GroupName=PREFIX)  # still there, and so is the stack
     assert eks.describe_cluster(name=f"streamstack-{ENV}")["cluster"]["status"] == "ACTIVE"
 
-    # -- firing after the expiry: the teardown, and the trigger with it -------------------
-    fired = fire(work, project, url, kube_cluster, tmp_path, now="2030-01-01T06:35:00Z")
+    # -- firing after the expiry, its first attempt failing: the teardown, and the trigger with it --
+    aws_emulator.eni_linger(elasticloadbalancing=40)
+    try:
+        fired = fire(work, project, url, kube_cluster, tmp_path, now="2030-01-01T06:35:00Z",
+                     more_vars={"vpc_interfaces_wait_timeout": 10}, retry_delay=30)
+    finally:
+        aws_emulator.eni_linger()
     assert fired.returncode == 0, fired.stdout[-5000:]
+    assert "ttl_teardown: attempt 1 of 3 failed" in fired.stdout, fired.stdout[-5000:]
+    assert "ttl_teardown: done (attempt 2 of 3)" in fired.stdout
     left = scan_difference(before, account_scan(url))
     assert left == {}, f"left after the time-to-live build: {left}"
+    assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{PREFIX}-failures")]
+    assert f"{PREFIX}-failures" not in [r["Name"] for r in events.list_rules()["Rules"]]
 
 
-def fire(work, project, url, kube_cluster, tmp_path, now):
+def fire(work, project, url, kube_cluster, tmp_path, now, more_vars=None, retry_delay=60):
     """The build's commands, as CodeBuild runs them: each phase's in order, in one shell,
     in the source directory, with the project's environment variables."""
     spec = yaml.safe_load((work / project["source"]["buildspec"]).read_text())
     commands = [c for phase in ("install", "pre_build", "build", "post_build")
                 for c in spec["phases"].get(phase, {}).get("commands", [])]
     extra_vars = tmp_path / "harness-vars.json"
-    extra_vars.write_text(json.dumps(harness_vars(url, kube_cluster)))
+    extra_vars.write_text(json.dumps({**harness_vars(url, kube_cluster), **(more_vars or {})}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
     env.update({v["name"]: v["value"] for v in project["environment"]["environmentVariables"]})
     env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", CODEBUILD_SRC_DIR=str(work),
                STREAMSTACK_TTL_NOW=now, STREAMSTACK_TTL_EXTRA_VARS=str(extra_vars),
+               STREAMSTACK_TTL_RETRY_DELAY=str(retry_delay),
                PATH=f"{kube_cluster.bin_dir}:{env.get('PATH', '')}")
     script = "set -euo pipefail\n" + "\n".join(commands) + "\n"
     proc = subprocess.run(["bash", "-c", script], cwd=work, env=env, stdin=subprocess.DEVNULL,

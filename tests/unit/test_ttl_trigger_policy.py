@@ -26,7 +26,8 @@ def policy():
     text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(
         __ttl_partition="aws", __ttl_account=ACCOUNT, aws_region=REGION, stack_project="streamstack",
         stack_environment="poc", ttl_trigger_bucket="streamstack-poc-flink-code-123456789012",
-        __ttl_bundle_key="ttl/bundle.zip", __ttl_log_group="/aws/codebuild/streamstack-poc-ttl-teardown")
+        __ttl_bundle_key="ttl/bundle.zip", __ttl_log_group="/aws/codebuild/streamstack-poc-ttl-teardown",
+        __ttl_topic="streamstack-poc-ttl-failures")
     return json.loads(text)
 
 
@@ -80,9 +81,14 @@ def test_a_deletion_by_tag_only_of_what_carries_this_environments_tags(action, a
      "arn:aws:s3:::company-data/ledger.csv"),
     ("kafka:DeleteConfiguration", f"arn:aws:kafka:{REGION}:{ACCOUNT}:configuration/streamstack-poc/1",
      f"arn:aws:kafka:{REGION}:{ACCOUNT}:configuration/streamstack-staging/1"),
+    ("events:DeleteRule", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/streamstack-poc-ttl-failures",
+     f"arn:aws:events:{REGION}:{ACCOUNT}:rule/streamstack-staging-ttl-failures"),
+    ("sns:DeleteTopic", f"arn:aws:sns:{REGION}:{ACCOUNT}:streamstack-poc-ttl-failures",
+     f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"),
 ])
 def test_where_aws_has_no_tag_condition_the_names_say_whose_it_is(action, ours, theirs):
-    # IAM roles (under the environment's path), S3 buckets and MSK configurations (no tags at all).
+    # IAM roles (under the environment's path), S3 buckets, MSK configurations (no tags at all),
+    # the failure rule (amazon.aws.cloudwatchevent_rule tags nothing) and topic.
     assert allowed(action, ours)
     assert not allowed(action, theirs)
 
