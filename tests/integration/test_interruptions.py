@@ -23,8 +23,8 @@ from integration.stack import FIXED_EXPIRY, harness_vars
 ENV = "poc"
 # Changes of a poc deploy and of its teardown against the emulator: 38 and 29 on
 # every run of bench/interruptions.py's sweep of 2026-12-07 but the first (that one made
-# 41: objects of the harness's Kubernetes API server that outlive a teardown, as the
-# EKS cluster would not, were new). The points are drawn up to those, so each lands
+# 41: the gp3 StorageClass of the harness's Kubernetes API server, which outlives a
+# teardown as the EKS cluster's would not, and the local outputs folder were new). The points are drawn up to those, so each lands
 # inside the run whatever ran before it in the session.
 DEPLOY_CHANGES, TEARDOWN_CHANGES = 38, 28
 
