@@ -100,6 +100,11 @@ def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aw
                   if st["Principal"] == {"Service": "events.amazonaws.com"}]
     assert publishers and publishers[0]["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(f":rule/{PREFIX}-failures")
 
+    outputs = json.loads((tmp_path / f"{ENV}.json").read_text())["ttl_trigger"]
+    assert outputs["fires_at"] == EXPIRY and outputs["build_project"] == f"{PREFIX}-teardown"
+    assert outputs["build_role"] == role["Arn"] and outputs["failures_topic"] == topic
+    assert outputs["commit"].startswith(head)
+
     again = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(again, "deploy again")
     assert again.changed == 0, again.changed_tasks()
