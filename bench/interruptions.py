@@ -286,8 +286,12 @@ def merge(paths):
     results = list(by_point.values())
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "bench" / "results" / f"interruptions-{stamp}"
-    sources = ", ".join(Path(p).stem for p in paths)
-    write(out, results, results, stamp, f"merged from {sources}", sum(r["seconds"] for r in results), 0)
+    commits = []
+    for path in paths:
+        header = Path(path).with_suffix(".md").read_text().splitlines()[0] if Path(path).with_suffix(".md").exists() else ""
+        found = re.search(r"\(commit (\w+)", header)
+        commits.append(f"{Path(path).stem} at {found.group(1) if found else '?'}")
+    write(out, results, results, stamp, "merged from " + "; ".join(commits), sum(r["seconds"] for r in results), 0)
     print(f"{sum(r['passed'] for r in results)}/{len(results)} runs passed; {out}.md")
     return 0 if all(r["passed"] or _beyond(r) for r in results) else 1
 
@@ -316,9 +320,12 @@ def write(out, results, units, stamp, commit, wall, jobs):
     deploys = [r for r in results if r["kind"] == "deploy" and not _beyond(r)]
     chains = [r for r in results if r["kind"] == "teardown"]
     points = len(deploys) + sum(len(c.get("links", [])) for c in chains)
-    lines = [f"# Interruption sweep {stamp} (commit {commit}, {os.cpu_count()} cores, {jobs} jobs)", "",
-             f"{len(results)} of {len(units)} planned runs done in {wall / 60:.0f} min, "
-             f"{sum(r['passed'] for r in results)} passed; {points} interruption points. "
+    lines = [f"# Interruption sweep {stamp} (commit {commit}, {os.cpu_count()} cores"
+             + (f", {jobs} jobs)" if jobs else ")"), "",
+             f"{len(results)} of {len(units)} planned runs done in {wall / 60:.0f} min"
+             + (" of runs" if not jobs else "") + f", {sum(r['passed'] for r in results)} passed"
+             + (f", {len(beyond)} planned past the deploy's last change (below)" if beyond else "")
+             + f", {sum(not r['passed'] and not _beyond(r) for r in results)} failed; {points} interruption points. "
              "'left' is a scan of the whole emulated account (every service, tagged or not: "
              "tests/integration/awsstate.py account_scan) after the final teardown, against the scan before the deploy.",
              "", "## Deploy interrupted after its n-th change, then teardown.yml", "",
@@ -334,7 +341,9 @@ def write(out, results, units, stamp, commit, wall, jobs):
         lines += ["", f"## Teardown chain, {chain['point'].split(':')[1]}: each run interrupted after its first "
                   "change, so run m after the teardown's m-th", "",
                   f"Result: {'ok' if chain['passed'] else 'FAILED'}, left {chain['left']}, {chain['seconds']} s; "
-                  f"an uninterrupted teardown's changes: {len(chain.get('straight_changes') or [])}.", "",
+                  f"an uninterrupted teardown changes {len(_dedupe(chain.get('straight_changes') or []))} tasks "
+                  f"({len(chain.get('straight_changes') or [])} with each loop item apart), the points below "
+                  "in the same order.", "",
                   "| point | interrupted at (task) | rc | s |", "|---:|---|---:|---:|"]
         lines += [f"| {link['point']} | {link['task']}{_notes(link)} | {link['rc']} | {link['seconds']} |"
                   for link in chain.get("links", [])]
