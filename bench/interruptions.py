@@ -246,8 +246,9 @@ def main(argv=None):
                 busy[job] = unit
                 job.stdin.write(json.dumps(unit) + "\n")
                 job.stdin.flush()
-            else:
+            else:  # nothing left for it: it ends, and its end is not a death
                 busy.pop(job, None)
+                sel.unregister(job.stdout)
                 job.stdin.close()
 
         for job in jobs:
