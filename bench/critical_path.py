@@ -227,9 +227,7 @@ def main() -> int:
     latency_s = {k: (c * 60 / args.scale, d * 60 / args.scale) for k, (c, d, _) in LATENCY.items()}
     polls = {k: max(1, round(v / args.scale)) for k, v in POLL_VARS.items()}
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    aws_env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))},
-               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-               "AWS_EC2_METADATA_DISABLED": "true", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+    aws_env = emulator_env()
     results = {"stamp": stamp, "scale": args.scale, "latency_s": latency_s, "poll_vars": polls,
                "latency_sources": {k: v[2] for k, v in LATENCY.items()}, "cpus": os.cpu_count(), "envs": {}}
     work_dir = Path(tempfile.mkdtemp(prefix="critical-path-"))
@@ -246,6 +244,14 @@ def main() -> int:
     (out / f"critical_path-{stamp}.md").write_text(report)
     print(report)
     return 0
+
+
+def emulator_env():
+    """os.environ without AWS or Ansible settings, with the emulator's test credentials:
+    the environment of every playbook the benches run."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))},
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
 
 
 def timed_playbook(env, label, name, aws_env, extra, work_dir, timeout=3600):

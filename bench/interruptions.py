@@ -43,6 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 ENV = "poc"
 
@@ -61,6 +62,7 @@ class Job:
     """An emulator and a Kubernetes API server of its own, and the runs of one point at a time."""
 
     def __init__(self, work):
+        from critical_path import emulator_env
         from harness.emulator import Emulator
         from harness.kube import KubeCluster
         from integration.stack import CASES, FIXED_EXPIRY, harness_vars
@@ -70,10 +72,7 @@ class Job:
         self.kube = KubeCluster.start(work / "kube")
         node_type, (_, desired, _) = CASES[ENV][4], CASES[ENV][5]
         self.kube.add_nodes(node_type, desired, prefix=f"streamstack-{ENV}-nodes")
-        self.aws_env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))},
-                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+        self.aws_env = emulator_env()
         self.extra = {**harness_vars(self.emulator.url, self.kube), "stack_outputs_dir": str(work),
                       "ttl_expires_at": FIXED_EXPIRY}
         self.down = dict(self.extra, teardown_confirm=ENV, teardown_delete_code_bucket=ENV)

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from critical_path import task_times, timed_playbook  # noqa: E402
+from critical_path import emulator_env, task_times, timed_playbook  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 from harness.kube import KubeCluster  # noqa: E402
 from integration.stack import CASES, FIXED_EXPIRY, harness_vars  # noqa: E402
@@ -41,9 +41,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
     env = args.env
-    aws_env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))},
-               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-               "AWS_EC2_METADATA_DISABLED": "true", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+    aws_env = emulator_env()
     work = Path(tempfile.mkdtemp(prefix="noop-"))
     node_type, (_, desired, _) = CASES[env][4], CASES[env][5]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

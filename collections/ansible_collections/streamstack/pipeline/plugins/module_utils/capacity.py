@@ -204,8 +204,9 @@ def fits(node_type, node_count, pods):
 def cheapest_fit(pods, min_nodes=1, max_nodes=8, region="us-east-1"):
     """(price per hour, node_type, count) of the cheapest group that fits, or None."""
     best = None
+    priced = prices.node_types(region)  # the region's prices, merged once (prices.region_prices)
     for node_type in NODE_TYPES:
-        if node_type not in prices.node_types(region):
+        if node_type not in priced:
             continue
         price = prices.ec2_hourly(node_type, region)
         for count in range(min_nodes, max_nodes + 1):
