@@ -68,6 +68,12 @@ def _synced_project(dest: Path) -> Path:
     return dest
 
 
+def _revision() -> str:
+    """The commit AWX synced the project at (the working tree's, here: see _synced_project)."""
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def _imported_inventory(project: Path, env_name: str, inventory_vars: dict) -> dict:
     """The inventory AWX imports from the SCM source, with the given variables set on it."""
     proc = subprocess.run([str(awx.VENV_BIN / "ansible-inventory"), "-i", f"inventories/{env_name}", "--list", "--export"],
@@ -133,7 +139,7 @@ class AwxJobs:
             awx.VENV_BIN / "python", json.dumps(_imported_inventory(project, self.env_name, self.inventory_vars))))
         script.chmod(0o700)
         meta = {"awx_job_id": self.count, "awx_job_launch_type": "manual", "awx_job_template_name": template["name"],
-                "awx_inventory_name": template["inventory"], "awx_project_revision": "test",
+                "awx_inventory_name": template["inventory"], "awx_project_revision": _revision(),
                 "awx_execution_node": "test", "awx_user_name": "admin"}
         (private / "env").mkdir()
         (private / "env" / "extravars").write_text(yaml.safe_dump(_mark_unsafe({**extra, **meta}), sort_keys=False))

@@ -282,3 +282,48 @@ def test_services_by_tag_name_path_and_vpc(url):
     later = audit.audit(lambda service: client(service, url), audit.Scope("streamstack", "poc"), "us-east-1",
                         today=datetime.date(2027, 4, 1))
     assert [f["usd_per_hour"] for f in later["leftovers"] if f["kind"] == "eks_cluster"] == [0.60]
+
+
+def _trigger(url, env, tags):
+    """What roles/ttl/tasks/trigger.yml leaves of an environment: schedule group, build project, failure
+    rule and topic, the build's log group (the log group untagged, as CodeBuild would create it)."""
+    prefix = f"streamstack-{env}-ttl"
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    client("scheduler", url).create_schedule_group(Name=prefix, Tags=tag_list)
+    role = client("iam", url).create_role(RoleName=f"{prefix}-teardown", Path=f"/streamstack/{env}/",
+                                          AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client("codebuild", url).create_project(
+        name=f"{prefix}-teardown", source={"type": "S3", "location": "b/k"}, artifacts={"type": "NO_ARTIFACTS"},
+        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:5.0", "computeType": "BUILD_GENERAL1_SMALL"},
+        serviceRole=role, tags=[{"key": k, "value": v} for k, v in tags.items()])
+    client("events", url).put_rule(Name=f"{prefix}-failures", EventPattern=json.dumps({"source": ["aws.codebuild"]}))
+    topic = client("sns", url).create_topic(Name=f"{prefix}-failures", Tags=tag_list)["TopicArn"]
+    client("logs", url).create_log_group(logGroupName=f"/aws/codebuild/{prefix}-teardown")
+    return topic
+
+
+def test_the_time_to_live_trigger_is_reported_free_and_only_this_environments(url, aws_env):
+    topic = _trigger(url, "poc", POC)
+    theirs = _trigger(url, "staging", STAGING)
+    result = audit.audit(lambda service: client(service, url), audit.Scope("streamstack", "poc"), "us-east-1",
+                         today=datetime.date(2026, 11, 24))
+    by_id = {(f["kind"], f["id"]): f for f in result["leftovers"]}
+    tagged = "tagged Environment=poc, Project=streamstack"
+    assert by_id[("schedule_group", "streamstack-poc-ttl")]["why"] == ["named streamstack-poc-ttl", tagged]
+    assert by_id[("codebuild_project", "streamstack-poc-ttl-teardown")]["why"] == [
+        "named streamstack-poc-ttl-teardown", tagged]
+    assert by_id[("events_rule", "streamstack-poc-ttl-failures")]["billable"] is False
+    assert by_id[("sns_topic", topic)]["why"] == ["named streamstack-poc-ttl-failures", tagged]
+    assert by_id[("iam_role", "streamstack-poc-ttl-teardown")]["why"] == ["IAM path /streamstack/poc/"]
+    log = by_id[("log_group", "/aws/codebuild/streamstack-poc-ttl-teardown")]
+    assert log["why"] == ["named /aws/codebuild/streamstack-poc-ttl-teardown (logs of the time-to-live teardown build)"]
+    # Free while it waits: only the (empty) log group is billable, as every log group is.
+    assert [f["kind"] for f in result["leftovers"] if f["billable"]] == ["log_group"]
+    assert "staging" not in repr([f for f in result["leftovers"]]) and theirs not in repr(result)
+
+    # The audit playbook lists them (free), and fails on the log group alone.
+    run = _audit(url, aws_env)
+    assert run.rc != 0 and "1 billable leftover of streamstack/poc" in run.output, run.output[-4000:]
+    for rid in ("schedule_group streamstack-poc-ttl", "codebuild_project streamstack-poc-ttl-teardown",
+                "events_rule streamstack-poc-ttl-failures", f"sns_topic {topic}"):
+        assert rid in run.output, f"{rid} is not in the audit's report"

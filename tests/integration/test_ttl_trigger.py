@@ -1,4 +1,4 @@
-"""The time to live with no AWX and no laptop: deploy (ttl_trigger) sets, in the
+"""The time to live with no AWX and no laptop: deploy (ttl_trigger, on by default) sets, in the
 environment's own account and region, an EventBridge Scheduler one-time schedule at the
 expiry that starts an AWS CodeBuild build of the project's own reaper.yml for this
 environment, from a bundle of the project as deployed, and a topic told when that build
@@ -42,10 +42,10 @@ def test_the_trigger_is_set_moved_and_its_firing_leaves_nothing(aws_emulator, aw
     before = account_scan(url)
     kube_nodes("t3.medium", 2, prefix=f"streamstack-{ENV}-nodes")
     extra = {**harness_vars(url, kube_cluster), "stack_outputs_dir": str(tmp_path), "ttl_expires_at": EXPIRY,
-             "ttl_trigger": True, "ttl_trigger_notify_email": "oncall@example.com"}
+             "ttl_trigger_notify_email": "oncall@example.com"}
 
     deploy = run_playbook("deploy.yml", ENV, aws_env, extra)
-    assert_ok(deploy, "deploy with ttl_trigger")
+    assert_ok(deploy, "deploy with an expiry (the trigger on by default)")
     print("deploy's changes:", deploy.changed_tasks())
     scheduler, codebuild, s3, iam, eks = (aws_emulator.client(s) for s in ("scheduler", "codebuild", "s3", "iam", "eks"))
 

@@ -393,6 +393,12 @@ def _aws_made():
              "arn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/eks/streamstack-poc/cluster:*"}]}),
             ("list_tags_for_resource", {"tags": {}})],
         "s3": [("list_buckets", {"Buckets": []})],
+        # the time-to-live trigger: none (tests/integration/test_audit.py plants one in the emulator)
+        "scheduler": [("list_schedule_groups", {"ScheduleGroups": []})],
+        "codebuild": [("list_projects", {"projects": ["someone-elses"]}),  # botocore: at least one name
+                      ("batch_get_projects", {"projects": [{"name": "someone-elses", "tags": []}]})],
+        "events": [("list_rules", {"Rules": []})],
+        "sns": [("list_topics", {"Topics": []})],
         "iam": [("list_roles", {"Roles": []})],
     }
 

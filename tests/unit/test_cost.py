@@ -198,7 +198,8 @@ def test_a_region_the_table_lacks_is_priced_at_us_east_1s_each_line_and_the_tota
     assert away["fallback_items"] == [i["item"] for i in away["items"]]
     assert all(i["fallback"] == "us-east-1" and "not ca-central-1's" in i["source"] for i in away["items"])
     text = "\n".join(cost.text(away))
-    assert text.count("[us-east-1 price]") == len(away["items"])
+    assert text.count("[us-east-1 price]") == len(away["items"]) + len(away["once"])  # the build's line too
+    assert away["once"] and all(i["fallback"] == "us-east-1" for i in away["once"])
     assert "%d of %d lines at us-east-1 prices, not ca-central-1's" % ((len(away["items"]),) * 2) in text
     assert "lines at us-east-1 prices" in next(l for l in cost.markdown(away).splitlines() if "**total**" in l)
     assert "[us-east-1 price]" not in "\n".join(cost.text(home)) and home["fallback_items"] == []
@@ -255,11 +256,13 @@ def test_every_price_has_a_source_and_a_date():
 
 def test_the_time_to_live_build_is_priced_once_and_only_with_its_trigger():
     settings = inventory("poc")
-    assert cost.estimate(settings, "us-east-1", today=TODAY)["once"] == []  # ttl_trigger off by default
-    on = cost.estimate(dict(settings, ttl_trigger=True), "us-east-1", today=TODAY)
+    assert "ttl_trigger" not in settings  # on by default (the ttl role's default)
+    on = cost.estimate(settings, "us-east-1", today=TODAY)
     (build,) = on["once"]
     assert build["usd"] == pytest.approx(20 * 0.005) and build["estimate"]  # 20 build-minutes, general1.small
-    assert on["usd_per_hour"] == cost.estimate(settings, "us-east-1", today=TODAY)["usd_per_hour"]  # not hourly
+    for off in (False, "false"):
+        without = cost.estimate(dict(settings, ttl_trigger=off), "us-east-1", today=TODAY)
+        assert without["once"] == [] and without["usd_per_hour"] == on["usd_per_hour"]  # not hourly
     assert "plus Time-to-live teardown build" in "\n".join(cost.text(on))
     assert cost.estimate(dict(settings, ttl_trigger=True, ttl_hours=0), "us-east-1", today=TODAY)["once"] == []
     longer = cost.estimate(dict(settings, ttl_trigger=True), "us-east-1", today=TODAY,

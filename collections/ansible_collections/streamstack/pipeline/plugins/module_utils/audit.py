@@ -62,7 +62,8 @@ GIB = 1024 ** 3
 KINDS = (
     "flink_application", "eks_cluster", "eks_nodegroup", "ec2_instance", "msk_cluster", "load_balancer",
     "nat_gateway", "elastic_ip", "network_interface", "ebs_volume", "log_group", "s3_bucket",
-    "msk_configuration", "target_group", "iam_role", "security_group", "subnet", "vpc",
+    "msk_configuration", "target_group", "codebuild_project", "schedule_group", "events_rule", "sns_topic",
+    "iam_role", "security_group", "subnet", "vpc",
 )
 
 
@@ -79,6 +80,8 @@ class Scope(object):
         self.flink_app = flink_app_name or base
         self.iam_path = iam_path or "/%s/%s/" % (project, environment)
         self.code_bucket_prefix = code_bucket_prefix or "%s-flink-code-" % self.flink_app
+        # The time-to-live trigger's names (roles/ttl/vars/main.yml): <project>-<environment>-ttl...
+        self.ttl_prefix = base + "-ttl"
         self.tags = dict(tags or {"Project": project, "Environment": environment})
 
     def tagged(self, tags):
@@ -101,6 +104,8 @@ class Scope(object):
             return "named %s (broker logs of MSK cluster %s)" % (name, self.msk_cluster)
         if name == "/aws/kinesis-analytics/%s" % self.flink_app:
             return "named %s (logs of Flink application %s)" % (name, self.flink_app)
+        if name == "/aws/codebuild/%s-teardown" % self.ttl_prefix:
+            return "named %s (logs of the time-to-live teardown build)" % name
         if name.startswith("/aws/eks/%s/" % self.eks_cluster):
             return "named %s (control-plane logs of EKS cluster %s; EKS keeps them after the cluster)" % (
                 name, self.eks_cluster)
@@ -472,6 +477,7 @@ def discover(clients, scope, today=None):
     _ec2_compute(client("ec2"), scope, found, ctx)
     _logs(client("logs"), scope, found)
     _s3(client("s3"), scope, found)
+    _ttl_trigger(client, scope, found)
     _iam(client("iam"), scope, found)
     return found.all()
 
@@ -816,6 +822,41 @@ def _s3(s3, scope, found):
         for why in reasons:
             found.add("s3_bucket", name, why, charges=s3_bucket_charges(stored), billable=True,
                       details={"stored_bytes": stored})
+
+
+def _ttl_trigger(client, scope, found):
+    """The time-to-live trigger (roles/ttl/tasks/trigger.yml), by its names and tags: free while
+    it waits (one build at the expiry), but a teardown must leave none of it behind."""
+    prefix, free = scope.ttl_prefix, "free until it fires"
+    scheduler = client("scheduler")
+    for group in _all(scheduler, "list_schedule_groups", "ScheduleGroups", NamePrefix=prefix):
+        reasons = ["named %s" % prefix] if group["Name"] == prefix else []
+        if scope.tagged(_tags(_call(scheduler, "list_tags_for_resource", ResourceArn=group["Arn"]).get("Tags"))):
+            reasons.append(scope.why_tagged)
+        for why in reasons:
+            found.add("schedule_group", group["Name"], why, state=group.get("State"), billable=False, note=free)
+    codebuild = client("codebuild")
+    names = _all(codebuild, "list_projects", "projects")
+    projects = []
+    for start in range(0, len(names), 100):  # BatchGetProjects takes at most 100 names
+        projects += _call(codebuild, "batch_get_projects", names=names[start:start + 100]).get("projects") or []
+    for project in projects:
+        reasons = ["named %s-teardown" % prefix] if project["name"] == prefix + "-teardown" else []
+        if scope.tagged(_tags(project.get("tags"), key="key", value="value")):
+            reasons.append(scope.why_tagged)
+        for why in reasons:
+            found.add("codebuild_project", project["name"], why, billable=False, note="bills per build-minute only")
+    for rule in _all(client("events"), "list_rules", "Rules", NamePrefix=prefix):
+        if rule["Name"] == prefix + "-failures":
+            found.add("events_rule", rule["Name"], "named %s-failures" % prefix, billable=False)
+    sns = client("sns")
+    for topic in _all(sns, "list_topics", "Topics"):
+        arn = topic["TopicArn"]
+        reasons = ["named %s-failures" % prefix] if arn.rsplit(":", 1)[-1] == prefix + "-failures" else []
+        if scope.tagged(_tags(_call(sns, "list_tags_for_resource", ResourceArn=arn).get("Tags"))):
+            reasons.append(scope.why_tagged)
+        for why in reasons:
+            found.add("sns_topic", arn, why, billable=False)
 
 
 def _iam(iam, scope, found):

@@ -231,7 +231,9 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
                        assume["logs_gb_per_month"], "GB", price_of["logs_ingest"], month, estimate=True))
     result = totals(items, settings.get("ttl_hours"), region)
     result["once"] = []
-    if settings.get("ttl_trigger") in (True, "true", "True") and settings.get("ttl_hours") not in (None, "", 0, "0"):
+    # The trigger is on unless the inventory turns it off (the ttl role's default).
+    trigger = settings.get("ttl_trigger", True) not in (False, "false", "False")
+    if trigger and settings.get("ttl_hours") not in (None, "", 0, "0"):
         minutes = assume["ttl_build_minutes"]
         once = _line("Time-to-live teardown build, once at the expiry (assumed %g build-minutes)" % minutes,
                      minutes, "build-minute", price_of["codebuild_minute"], 1, estimate=True)

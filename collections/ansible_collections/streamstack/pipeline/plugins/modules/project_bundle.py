@@ -29,13 +29,19 @@ options:
     type: path
     required: true
   dest:
-    description: Where to write the zip.
+    description: Where to write the zip (its folder is created if need be).
     type: path
     required: true
   extra_files:
     description: More files, path in the zip to content.
     type: dict
     default: {}
+  commit:
+    description:
+      - The revision deployed, when O(root) is not a git checkout, as in an AWX job's copy of
+        its project (AWX gives it as C(awx_project_revision)). In a git checkout, git says.
+    type: str
+    default: ""
 notes:
   - Supports check mode (the zip is built in memory, nothing is written).
 """
@@ -98,8 +104,8 @@ def git(root, *args):
     return proc.stdout if proc.returncode == 0 else None
 
 
-def project_files(root):
-    """(relative paths, commit, dirty)."""
+def project_files(root, revision=""):
+    """(relative paths, commit, dirty); outside a git checkout the commit is the given revision."""
     listed = git(root, "ls-files", "-z")
     if listed is not None:
         commit = (git(root, "rev-parse", "HEAD") or "").strip()
@@ -110,11 +116,11 @@ def project_files(root):
     for top, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in LOCAL)
         paths += [os.path.relpath(os.path.join(top, n), root) for n in names]
-    return paths, "", False
+    return paths, revision, False
 
 
-def build(root, inventory_dir, extra_files):
-    paths, commit, dirty = project_files(root)
+def build(root, inventory_dir, extra_files, revision=""):
+    paths, commit, dirty = project_files(root, revision)
     inventory = os.path.relpath(os.path.realpath(inventory_dir), os.path.realpath(root))
     if inventory.startswith(".."):
         raise ValueError("inventory_dir %s is not inside the project %s: the bundle cannot carry it"
@@ -149,12 +155,13 @@ def main():
             inventory_dir=dict(type="path", required=True),
             dest=dict(type="path", required=True),
             extra_files=dict(type="dict", default={}),
+            commit=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
     p = module.params
     try:
-        data, manifest, count = build(p["root"], p["inventory_dir"], p["extra_files"])
+        data, manifest, count = build(p["root"], p["inventory_dir"], p["extra_files"], p["commit"])
     except (OSError, ValueError) as exc:
         module.fail_json(msg="Cannot bundle the project: %s" % exc)
     digest = hashlib.sha256(data).hexdigest()
@@ -164,6 +171,7 @@ def main():
             old = hashlib.sha256(handle.read()).hexdigest()
     changed = old != digest
     if changed and not module.check_mode:
+        os.makedirs(os.path.dirname(p["dest"]) or ".", exist_ok=True)
         tmp = p["dest"] + ".tmp"
         with open(tmp, "wb") as handle:
             handle.write(data)
