@@ -98,6 +98,26 @@ def tagged_resources(url, project, environment, region="us-east-1"):
         tags = _tags(msf.list_tags_for_resource(ResourceARN=app["ApplicationARN"])["Tags"])
         if all(tags.get(k) == v for k, v in want.items()):
             found["flink_application"].append((app["ApplicationName"], tags))
+    # The time-to-live trigger's (roles/ttl/tasks/trigger.yml; its rule takes no tags).
+    scheduler = client("scheduler", url, region)
+    found["schedule_group"] = []
+    for group in scheduler.list_schedule_groups()["ScheduleGroups"]:
+        tags = _tags(scheduler.list_tags_for_resource(ResourceArn=group["Arn"])["Tags"])
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["schedule_group"].append((group["Name"], tags))
+    codebuild = client("codebuild", url, region)
+    names = codebuild.list_projects()["projects"]
+    found["codebuild_project"] = []
+    for project in codebuild.batch_get_projects(names=names)["projects"] if names else []:
+        tags = {t["key"]: t["value"] for t in project.get("tags") or []}
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["codebuild_project"].append((project["name"], tags))
+    sns = client("sns", url, region)
+    found["sns_topic"] = []
+    for topic in sns.list_topics()["Topics"]:
+        tags = _tags(sns.list_tags_for_resource(ResourceArn=topic["TopicArn"])["Tags"])
+        if all(tags.get(k) == v for k, v in want.items()):
+            found["sns_topic"].append((topic["TopicArn"], tags))
     return found
 
 

@@ -59,7 +59,8 @@ def test_interrupted_deploy_and_teardown_leave_nothing(aws_emulator, aws_env, tm
     again = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(again, "deploy after the interruption")
     made = tagged_resources(url, "streamstack", ENV)
-    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer"):
+    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer",
+                 "schedule_group", "codebuild_project", "sns_topic"):  # the last three: the time-to-live trigger
         assert len(made[kind]) == 1, f"{kind}: {made[kind]}"
     settled = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(settled, "the deploy after that")

@@ -44,7 +44,8 @@ def test_poc_moved_to_eu_west_1_deploys_there_priced_for_it_and_tears_down(aws_e
     assert "lines at us-east-1 prices, not eu-west-1's" in deploy.output
 
     made = tagged_resources(url, "streamstack", ENV, REGION)
-    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer"):
+    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer",
+                 "schedule_group", "codebuild_project", "sns_topic"):  # the last three: the time-to-live trigger
         assert len(made[kind]) == 1, f"{kind} in {REGION}: {made[kind]}"
     # IAM and S3's bucket list are global; nothing else of the environment is in us-east-1.
     regional = [found for found in leftovers(url, "streamstack", ENV) if found.split()[0] not in GLOBAL]

@@ -284,6 +284,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     values = _expiries(url)
     assert list(values) == [at(expiry)], f"not every resource carries ExpiresAt={at(expiry)}: {values}"
     assert len(values[at(expiry)]) > 30
+    assert _fires_at(url) == expiry, "the time-to-live trigger does not fire at the expiry on the tags"
 
     # -- the reaper before the expiry leaves it alone ------------------------------
     early = reaper(aws_env, extra, expiry - datetime.timedelta(minutes=1))
@@ -297,6 +298,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     extended = _parse(re.search(r"Expires at (\S+) \(UTC\)", redeploy.output).group(1))
     assert extended >= expiry + datetime.timedelta(hours=5)
     assert list(_expiries(url)) == [at(extended)]
+    assert _fires_at(url) == extended, "a re-deploy did not move the trigger with the expiry"
     past_first = reaper(aws_env, extra, expiry + datetime.timedelta(minutes=1))
     assert_ok(past_first, "reaper past the first expiry")
     assert "0 expired" in past_first.output
@@ -306,6 +308,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     cancel = run_playbook("ttl.yml", ENV, aws_env, {**extra, "ttl_cancel": True})
     assert_ok(cancel, "ttl.yml -e ttl_cancel=true")
     assert list(_expiries(url)) == [None]
+    assert _fires_at(url) is None, "ttl_cancel left the trigger's schedule"
     much_later = reaper(aws_env, extra, extended + datetime.timedelta(days=30))
     assert_ok(much_later, "reaper a month later, expiry cancelled")
     assert "0 environment(s) with an expiry" in much_later.output
@@ -318,6 +321,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     restamp = run_playbook("ttl.yml", ENV, aws_env, {**extra, "ttl_expires_at": at(expiry)})
     assert_ok(restamp, "ttl.yml with an absolute expiry")
     assert list(_expiries(url)) == [at(expiry)]
+    assert _fires_at(url) == expiry
     # Deleting the node group terminates its instances on AWS; the emulator leaves that to the test.
     client("ec2", url).terminate_instances(InstanceIds=step.instances)
     step.instances = []
@@ -359,6 +363,16 @@ def _dirty():
 
 def _parse(text):
     return datetime.datetime.strptime(text, EXPIRY_FORMAT).replace(tzinfo=UTC)
+
+
+def _fires_at(url):
+    """When the time-to-live trigger's one-time schedule fires (UTC), or None without one."""
+    scheduler = client("scheduler", url)
+    try:
+        expression = scheduler.get_schedule(Name=f"{APP}-ttl", GroupName=f"{APP}-ttl")["ScheduleExpression"]
+    except scheduler.exceptions.ResourceNotFoundException:
+        return None
+    return datetime.datetime.strptime(expression, "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC)
 
 
 def _expiries(url):

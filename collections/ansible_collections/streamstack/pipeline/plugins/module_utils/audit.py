@@ -37,7 +37,6 @@ finding lists it under ``missing_prices`` and the report says so.
 from __future__ import annotations
 
 import datetime
-import math
 import re
 
 from ansible_collections.streamstack.pipeline.plugins.module_utils import prices
@@ -52,8 +51,6 @@ RUNNING_INSTANCE = ("pending", "running", "stopping", "shutting-down")
 # Managed Flink statuses in which the application's KPUs bill.
 MSF_RUNNING = ("STARTING", "RUNNING", "UPDATING", "AUTOSCALING", "STOPPING", "FORCE_STOPPING", "ROLLING_BACK",
                "MAINTENANCE", "ROLLED_BACK")
-# Running application storage per KPU (Managed Flink pricing page; cost.py counts the same).
-MSF_STORAGE_GB_PER_KPU = 50
 # gp3's included performance; above it IOPS and throughput bill extra.
 GP3_BASE_IOPS, GP3_BASE_THROUGHPUT = 3000, 125
 GIB = 1024 ** 3
@@ -287,12 +284,11 @@ def flink_application_charges(detail):
     par = (cfg.get("FlinkApplicationConfigurationDescription") or {}).get("ParallelismConfigurationDescription") or {}
     parallelism = par.get("CurrentParallelism") or par.get("Parallelism") or 1
     per_kpu = par.get("ParallelismPerKPU") or 1
-    kpus = int(math.ceil(float(parallelism) / per_kpu))
+    kpus, orchestration, storage_gb = prices.msf_units(parallelism, per_kpu)
     plural = "" if kpus == 1 else "s"
     return [charge("msf_kpu", kpus, "KPU%s (parallelism %d / %d per KPU)" % (plural, parallelism, per_kpu)),
-            charge("msf_kpu", 1, "orchestration KPU"),
-            charge("msf_storage", (kpus + 1) * MSF_STORAGE_GB_PER_KPU, "GB running storage (%d per KPU)"
-                   % MSF_STORAGE_GB_PER_KPU)]
+            charge("msf_kpu", orchestration, "orchestration KPU"),
+            charge("msf_storage", storage_gb, "GB running storage (%d per KPU)" % prices.MSF_STORAGE_GB_PER_KPU)]
 
 
 def log_group_charges(group):

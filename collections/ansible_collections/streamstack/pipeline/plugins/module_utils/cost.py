@@ -29,7 +29,6 @@ group at zero and the Flink application stopped.
 from __future__ import annotations
 
 import datetime
-import math
 
 from ansible_collections.streamstack.pipeline.plugins.module_utils import prices
 from ansible_collections.streamstack.pipeline.plugins.module_utils.capacity import CapacityError, memory_mib
@@ -38,7 +37,6 @@ from ansible_collections.streamstack.pipeline.plugins.module_utils.preflight imp
 # The original POC's durations, and a month.
 DURATIONS = (("5 h", 5), ("8 h", 8), ("24 h", 24), ("1 week", 168), ("1 month", prices.HOURS_PER_MONTH))
 # Managed Flink's running application storage per KPU (MSF pricing page).
-MSF_STORAGE_GB_PER_KPU = 50
 # The longest time to live accepted; longer-lived environments set none (0).
 TTL_MAX_HOURS = 720
 # Assumptions the inventory may change (cost_assumptions), with what they mean.
@@ -186,7 +184,7 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
                        "MSK cannot be paused" if paused else ""))
     items.append(_line("MSK storage (%d GB x %d brokers)" % (broker_gb, brokers), broker_gb * brokers, "GB",
                        price_of["msk_storage"], month))
-    kpus = int(math.ceil(float(parallelism) / per_kpu))
+    kpus, orchestration, storage_gb = prices.msf_units(parallelism, per_kpu)
     apps = int(assume["flink_applications"])
     if paused:
         items.append(_line("Managed Flink KPUs (stopped)", 0, "KPU", price_of["msf_kpu"], 1,
@@ -194,10 +192,10 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
     else:
         items.append(_line("Managed Flink KPUs (parallelism %d / %d per KPU)" % (parallelism, per_kpu),
                            kpus * apps, "KPU", price_of["msf_kpu"], 1))
-        items.append(_line("Managed Flink orchestration KPU (1 per application)", apps, "KPU",
+        items.append(_line("Managed Flink orchestration KPU (1 per application)", orchestration * apps, "KPU",
                            price_of["msf_kpu"], 1, "always billed while the application runs"))
-        items.append(_line("Managed Flink running storage (%d GB per KPU)" % MSF_STORAGE_GB_PER_KPU,
-                           (kpus + 1) * apps * MSF_STORAGE_GB_PER_KPU, "GB", price_of["msf_storage"], month))
+        items.append(_line("Managed Flink running storage (%d GB per KPU)" % prices.MSF_STORAGE_GB_PER_KPU,
+                           storage_gb * apps, "GB", price_of["msf_storage"], month))
     items.append(_line("EKS control plane (%s)" % ("extended support" if eks_item.endswith("extended")
                                                    else "standard support"),
                        1, "cluster", price_of[eks_item], 1, eks_note))

@@ -18,8 +18,19 @@ the tests' hand calculations name it.
 
 from __future__ import annotations
 
+import math
+
 TABLE_VERSION = "2026-12-07"
 HOURS_PER_MONTH = 730  # AWS's billing month
+# Managed Flink's running storage per KPU (its pricing page); the estimate and the audit count it.
+MSF_STORAGE_GB_PER_KPU = 50
+
+
+def msf_units(parallelism, per_kpu):
+    """What one RUNNING Managed Flink application bills: (its job's KPUs, ceil(parallelism / per
+    KPU); the orchestration KPU every application adds; GB of running storage, per KPU of both)."""
+    kpus = int(math.ceil(float(parallelism) / (per_kpu or 1)))
+    return kpus, 1, (kpus + 1) * MSF_STORAGE_GB_PER_KPU
 
 _EC2 = "EC2 on-demand pricing page, Linux"
 _MSK = "Amazon MSK pricing page (provisioned); AWS agent-toolkit msk_sizing.py"
