@@ -120,8 +120,13 @@ def deploy_and_check(env_name, url, aws_env, extra, kube_cluster, outputs_dir):
     assert topics["events.raw"]["PartitionCount"] == (2 if env_name == "poc" else 3)
     assert {t["ReplicationFactor"] for t in topics.values()} == {brokers}
     assert len(resources["msk_configuration"]) == 1
+    # With an expiry, the time-to-live trigger (on by default): its build's log group, schedule and project.
+    trigger = f"streamstack-{env_name}-ttl"
     assert {name for name, _ in resources["log_group"]} == {
-        f"/aws/msk/streamstack-{env_name}", f"/aws/kinesis-analytics/streamstack-{env_name}"}
+        f"/aws/msk/streamstack-{env_name}", f"/aws/kinesis-analytics/streamstack-{env_name}",
+        f"/aws/codebuild/{trigger}-teardown"}
+    assert [name for name, _ in resources["schedule_group"]] == [trigger]
+    assert [name for name, _ in resources["codebuild_project"]] == [f"{trigger}-teardown"]
 
     # Managed Flink: running, the packaged code, its properties, a role and group of its own.
     msf = client("kinesisanalyticsv2", url)
@@ -170,7 +175,7 @@ def deploy_and_check(env_name, url, aws_env, extra, kube_cluster, outputs_dir):
     assert nodegroup["scalingConfig"] == {"minSize": nmin, "desiredSize": ndesired, "maxSize": nmax}
     assert {r for r, _ in resources["iam_role"]} == {
         f"streamstack-{env_name}-eks-cluster", f"streamstack-{env_name}-eks-node", f"streamstack-{env_name}-ebs-csi",
-        f"streamstack-{env_name}-flink"}
+        f"streamstack-{env_name}-flink", f"{trigger}-teardown", f"{trigger}-scheduler"}
     # The API endpoint: private for the nodes, public only from the inventory's CIDRs.
     access = eks_cluster["resourcesVpcConfig"]
     assert (access["endpointPrivateAccess"], access["endpointPublicAccess"], access["publicAccessCidrs"]) == (
