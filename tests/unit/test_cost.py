@@ -268,3 +268,10 @@ def test_the_time_to_live_build_is_priced_once_and_only_with_its_trigger():
     longer = cost.estimate(dict(settings, ttl_trigger=True), "us-east-1", today=TODAY,
                            assumptions={"ttl_build_minutes": 30})
     assert longer["once"][0]["usd"] == pytest.approx(30 * 0.005)
+
+
+@pytest.mark.parametrize("nodes, ec2", [(["t3.large", "t3.medium"], ["t3.large"]), ("m5.large", ["m5.large"]), ([], [])])
+def test_the_typed_items_priced_are_the_first_node_type_and_the_broker_type(nodes, ec2):
+    settings = dict(inventory("poc"), eks_node_instance_types=nodes)
+    assert cost.priced_types(settings) == {"ec2": ec2, "msk_broker": ["kafka.t3.small"]}
+    assert "msk_broker" not in cost.priced_types(dict(settings, msk_broker_instance_type=None))

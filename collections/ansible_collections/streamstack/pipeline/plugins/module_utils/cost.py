@@ -153,9 +153,7 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
     broker = entry("msk_broker", settings.get("msk_broker_instance_type"), "msk_broker_instance_type")
     parallelism = _number(settings, "flink_app_parallelism", problems, minimum=1)
     per_kpu = _number(settings, "flink_app_parallelism_per_kpu", problems, minimum=1)
-    node_types = settings.get("eks_node_instance_types") or []
-    if isinstance(node_types, str):
-        node_types = [node_types]
+    node_types = _node_types(settings)
     if not node_types:
         problems.append(("eks_node_instance_types", "is empty", "set eks_node_instance_types: [t3.medium]"))
     node = entry("ec2", node_types[0], "eks_node_instance_types") if node_types else None
@@ -238,6 +236,20 @@ def estimate(settings, region, today=None, assumptions=None, paused=False, table
         once["usd"] = round(once.pop("usd_per_hour"), 4)
         result["once"].append(once)
     return result
+
+
+def _node_types(settings):
+    """eks_node_instance_types as a list (an inventory may give one type as a string)."""
+    node_types = settings.get("eks_node_instance_types") or []
+    return [node_types] if isinstance(node_types, str) else list(node_types)
+
+
+def priced_types(settings):
+    """The typed items the estimate prices, {item: [type]}: the first node type and the broker type."""
+    types = {"ec2": [str(t) for t in _node_types(settings)[:1]]}
+    if settings.get("msk_broker_instance_type"):
+        types["msk_broker"] = [str(settings["msk_broker_instance_type"])]
+    return types
 
 
 def totals(items, ttl_hours=None, region=None):

@@ -234,23 +234,12 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 
-def _types(settings):
-    """The typed items the estimate prices: the first node type and the broker type."""
-    node_types = settings.get("eks_node_instance_types") or []
-    if isinstance(node_types, str):
-        node_types = [node_types]
-    types = {"ec2": [str(t) for t in node_types[:1]]}
-    if settings.get("msk_broker_instance_type"):
-        types["msk_broker"] = [str(settings["msk_broker_instance_type"])]
-    return types
-
-
 def api_prices(module, region, settings, refresh):
     """(table, found, refreshed) for the estimate. Asks the Price List API for what the
     table lacks in the region (found; whatever the API does not answer stands in from
     us-east-1, marked: prices.py), or, on refresh, for every price (laid over a copy
     of the table). No call when the table covers the region."""
-    types = _types(settings)
+    types = cost.priced_types(settings)
     lacks = prices.missing(region, types)
     if not refresh and not lacks:
         return None, None, None
