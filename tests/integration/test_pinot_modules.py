@@ -37,7 +37,7 @@ from ansible_collections.streamstack.pipeline.plugins.module_utils.pinot_client 
     PinotError,
 )
 
-confluent_kafka = pytest.importorskip("confluent_kafka")
+import confluent_kafka  # noqa: E402  (requirements.txt: the set-up installs it)
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
