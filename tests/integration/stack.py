@@ -153,7 +153,9 @@ def deploy_and_check(env_name, url, aws_env, extra, kube_cluster, outputs_dir):
     assert all(public_block.values()), public_block
     assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     uploads = s3.list_object_versions(Bucket=bucket)["Versions"]
-    assert [v["Key"] for v in uploads] == [code_key]
+    # The application's code, and the time-to-live build's bundle of the project (encrypted at rest).
+    assert sorted(v["Key"] for v in uploads) == sorted([code_key, "ttl/bundle.zip"])
+    assert s3.head_object(Bucket=bucket, Key="ttl/bundle.zip").get("ServerSideEncryption")
 
     eks = client("eks", url)
     assert len(resources["eks_cluster"]) == 1
