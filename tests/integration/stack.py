@@ -221,8 +221,9 @@ def deploy_and_check(env_name, url, aws_env, extra, kube_cluster, outputs_dir):
     again = run_playbook("deploy.yml", env_name, aws_env, extra)
     assert_ok(again, "second deploy")
     assert again.changed == 0, f"second deploy changed: {again.changed_tasks()}"
-    # Nothing uploaded, nothing updated: the same object, the same application version.
-    assert [v["Key"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]] == [code_key]
+    # Nothing uploaded, nothing updated: the same objects (code, bundle), the same application version.
+    assert sorted((v["Key"], v["VersionId"]) for v in s3.list_object_versions(Bucket=bucket)["Versions"]) == sorted(
+        (v["Key"], v["VersionId"]) for v in uploads)
     assert msf.describe_application(ApplicationName=f"streamstack-{env_name}")["ApplicationDetail"][
         "ApplicationVersionId"] == app["ApplicationVersionId"]
 
