@@ -60,6 +60,19 @@ def test_a_one_time_schedule_is_created_left_alone_moved_and_deleted_with_its_gr
     assert scheduler.get_schedule(Name=name, GroupName=group)["ScheduleExpression"] == "at(2030-01-01T09:30:00)"
     assert len(scheduler.list_schedules(GroupName=group)["Schedules"]) == 1  # moved, not a second one
 
+    # A re-deploy that moves the expiry re-tags the group (the ExpiresAt the reaper and audits read).
+    later_tags = dict(args["tags"], ExpiresAt="2030-01-01T09:30:00Z")
+    retag_plan = run("Re-tag, check mode", dict(args, at="2030-01-01T09:30:00Z", tags=later_tags), check_mode=True)
+    assert retag_plan.get("changed") and retag_plan["diff"]["after"]["group_tags"] == later_tags, retag_plan
+    assert {t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"]} == args["tags"]
+    retagged = run("Re-tag", dict(args, at="2030-01-01T09:30:00Z", tags=later_tags))
+    assert retagged.get("changed") and retagged["diff"]["before"]["group_tags"] == args["tags"], retagged
+    assert {t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"]} == later_tags
+    assert not run("Re-tag again", dict(args, at="2030-01-01T09:30:00Z", tags=later_tags)).get("changed")
+    purged = run("Purge a tag", dict(args, at="2030-01-01T09:30:00Z"))
+    assert purged.get("changed"), purged
+    assert {t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"]} == args["tags"]
+
     bad = run("A time that is not UTC ISO", dict(args, at="tomorrow"))
     assert bad.get("failed") and "is not a UTC time" in bad["msg"], bad
 

@@ -9,7 +9,8 @@ short_description: A one-time Amazon EventBridge Scheduler schedule, in a tagged
 version_added: 0.9.0
 description:
   - Reads the group and the schedule first, then makes them what is asked.
-    B(Present) - C(CreateScheduleGroup) (tagged) when missing; C(CreateSchedule) when the
+    B(Present) - C(CreateScheduleGroup) (tagged) when missing, else its tags made O(tags)
+    (C(TagResource), C(UntagResource) with O(purge_tags)); C(CreateSchedule) when the
     schedule is missing, C(UpdateSchedule) when its time, target, retry policy or state
     differ (moving the time is an update, not a new schedule). B(Absent) -
     C(DeleteScheduleGroup), which deletes its schedules with it.
@@ -63,9 +64,13 @@ options:
     type: str
     default: ""
   tags:
-    description: Tags of the schedule group (schedules themselves cannot be tagged).
+    description: Tags of the schedule group (schedules themselves cannot be tagged); unset leaves them.
     type: dict
     aliases: [resource_tags]
+  purge_tags:
+    description: Remove the group's tags that O(tags) does not name (when O(tags) is set).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -120,6 +125,11 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
 
 
 def expression(at):
@@ -156,6 +166,7 @@ def main():
             maximum_event_age_seconds=dict(type="int", default=3600),
             description=dict(type="str", default=""),
             tags=dict(type="dict", aliases=["resource_tags"]),
+            purge_tags=dict(type="bool", default=True),
         ),
         required_if=[("state", "present", ("at", "target_arn", "role_arn"))],
         supports_check_mode=True,
@@ -165,10 +176,10 @@ def main():
     client = module.client("scheduler", retry_decorator=AWSRetry.jittered_backoff())
     try:
         try:
-            client.get_schedule_group(Name=group, aws_retry=True)
+            group_arn = client.get_schedule_group(Name=group, aws_retry=True)["Arn"]
             has_group = True
         except is_boto3_error_code("ResourceNotFoundException"):
-            has_group = False
+            group_arn, has_group = None, False
         current = None
         if has_group:
             try:
@@ -199,6 +210,15 @@ def main():
                    "ScheduleExpressionTimezone": "UTC", "FlexibleTimeWindow": {"Mode": "OFF"},
                    "State": "ENABLED", "Target": target, "Description": p["description"]}
         before, after = comparable(current), comparable(request)
+        tags_before, add, remove = {}, {}, []
+        if has_group and p["tags"] is not None:
+            tags_before = boto3_tag_list_to_ansible_dict(
+                client.list_tags_for_resource(ResourceArn=group_arn, aws_retry=True).get("Tags") or [])
+            add, remove = compare_aws_tags(tags_before, {str(k): str(v) for k, v in p["tags"].items()},
+                                           purge_tags=p["purge_tags"])
+            if add or remove:  # the group's tags are part of what is compared and shown
+                before["group_tags"] = tags_before
+                after["group_tags"] = dict((k, v) for k, v in dict(tags_before, **add).items() if k not in remove)
         changed = not has_group or before != after
         result = dict(changed=changed, expression=wanted_expression,
                       schedule=camel_dict_to_snake_dict(current or {}) if not changed else
@@ -212,10 +232,14 @@ def main():
             if p["tags"]:
                 group_request["Tags"] = [{"Key": str(k), "Value": str(v)} for k, v in p["tags"].items()]
             client.create_schedule_group(aws_retry=True, **group_request)
+        if add:
+            client.tag_resource(ResourceArn=group_arn, Tags=ansible_dict_to_boto3_tag_list(add), aws_retry=True)
+        if remove:
+            client.untag_resource(ResourceArn=group_arn, TagKeys=remove, aws_retry=True)
         if current is None:
             # Deleted after it fired (ActionAfterCompletion DELETE is not used: the teardown deletes the group).
             client.create_schedule(aws_retry=True, ActionAfterCompletion="NONE", **request)
-        else:
+        elif comparable(current) != comparable(request):
             client.update_schedule(aws_retry=True, **request)
         made = client.get_schedule(Name=name, GroupName=group, aws_retry=True)
         made.pop("ResponseMetadata", None)
