@@ -320,7 +320,8 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     # -- set again, then the clock passes it: exactly what would fire ---------------
     restamp = run_playbook("ttl.yml", ENV, aws_env, {**extra, "ttl_expires_at": at(expiry)})
     assert_ok(restamp, "ttl.yml with an absolute expiry")
-    assert list(_expiries(url)) == [at(expiry)]
+    values = _expiries(url)
+    assert list(values) == [at(expiry)], values  # the trigger, made again, too
     assert _fires_at(url) == expiry
     # Deleting the node group terminates its instances on AWS; the emulator leaves that to the test.
     client("ec2", url).terminate_instances(InstanceIds=step.instances)
