@@ -22,6 +22,10 @@ def tagged_resources(url, project, environment, region="us-east-1"):
     """Return {kind: [(id, tags)]} for every live resource carrying both tags."""
     want = {"Project": project, "Environment": environment}
     filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in want.items()]
+
+    def ours(tags):
+        return all(tags.get(k) == v for k, v in want.items())
+
     ec2 = client("ec2", url, region)
     found = {
         "vpc": [(v["VpcId"], _tags(v.get("Tags"))) for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]],
@@ -41,7 +45,7 @@ def tagged_resources(url, project, environment, region="us-east-1"):
     kafka = client("kafka", url, region)
     found["msk_cluster"] = [
         (c["ClusterArn"], c.get("Tags", {})) for c in kafka.list_clusters()["ClusterInfoList"]
-        if all(c.get("Tags", {}).get(k) == v for k, v in want.items())
+        if ours(c.get("Tags", {}))
     ]
     # MSK configurations carry no tags: ours are named after the cluster.
     found["msk_configuration"] = [
@@ -52,11 +56,11 @@ def tagged_resources(url, project, environment, region="us-east-1"):
     found["eks_cluster"], found["eks_nodegroup"] = [], []
     for name in eks.list_clusters()["clusters"]:
         cluster = eks.describe_cluster(name=name)["cluster"]
-        if all(cluster.get("tags", {}).get(k) == v for k, v in want.items()):
+        if ours(cluster.get("tags", {})):
             found["eks_cluster"].append((name, cluster["tags"]))
         for ng in eks.list_nodegroups(clusterName=name)["nodegroups"]:
             group = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
-            if all(group.get("tags", {}).get(k) == v for k, v in want.items()):
+            if ours(group.get("tags", {})):
                 found["eks_nodegroup"].append((f"{name}/{ng}", group["tags"]))
     found["eks_addon"] = []
     for name, _tags_ in found["eks_cluster"]:
@@ -69,19 +73,19 @@ def tagged_resources(url, project, environment, region="us-east-1"):
                              ("target_group", elbv2.describe_target_groups()["TargetGroups"], "TargetGroupArn")):
         for item in items:
             tags = _tags(elbv2.describe_tags(ResourceArns=[item[key]])["TagDescriptions"][0]["Tags"])
-            if all(tags.get(k) == v for k, v in want.items()):
+            if ours(tags):
                 found[kind].append((item[key], tags))
     iam = client("iam", url, region)
     found["iam_role"] = []
     for role in iam.list_roles()["Roles"]:
         tags = _tags(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
-        if all(tags.get(k) == v for k, v in want.items()):
+        if ours(tags):
             found["iam_role"].append((role["RoleName"], tags))
     logs = client("logs", url, region)
     found["log_group"] = []
     for group in logs.describe_log_groups()["logGroups"]:
         tags = logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"]
-        if all(tags.get(k) == v for k, v in want.items()):
+        if ours(tags):
             found["log_group"].append((group["logGroupName"], tags))
     s3 = client("s3", url, region)
     found["s3_bucket"] = []
@@ -90,33 +94,33 @@ def tagged_resources(url, project, environment, region="us-east-1"):
             tags = _tags(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"])
         except s3.exceptions.ClientError:
             tags = {}
-        if all(tags.get(k) == v for k, v in want.items()):
+        if ours(tags):
             found["s3_bucket"].append((bucket["Name"], tags))
     msf = client("kinesisanalyticsv2", url, region)
     found["flink_application"] = []
     for app in msf.list_applications()["ApplicationSummaries"]:
         tags = _tags(msf.list_tags_for_resource(ResourceARN=app["ApplicationARN"])["Tags"])
-        if all(tags.get(k) == v for k, v in want.items()):
+        if ours(tags):
             found["flink_application"].append((app["ApplicationName"], tags))
     # The time-to-live trigger's (roles/ttl/tasks/trigger.yml; its rule takes no tags).
     scheduler = client("scheduler", url, region)
     found["schedule_group"] = []
     for group in scheduler.list_schedule_groups()["ScheduleGroups"]:
         tags = _tags(scheduler.list_tags_for_resource(ResourceArn=group["Arn"])["Tags"])
-        if all(tags.get(k) == v for k, v in want.items()):
+        if ours(tags):
             found["schedule_group"].append((group["Name"], tags))
     codebuild = client("codebuild", url, region)
     names = codebuild.list_projects()["projects"]
     found["codebuild_project"] = []
     for project in codebuild.batch_get_projects(names=names)["projects"] if names else []:
-        tags = {t["key"]: t["value"] for t in project.get("tags") or []}
-        if all(tags.get(k) == v for k, v in want.items()):
+        tags = _tags(project.get("tags"), "key", "value")
+        if ours(tags):
             found["codebuild_project"].append((project["name"], tags))
     sns = client("sns", url, region)
     found["sns_topic"] = []
     for topic in sns.list_topics()["Topics"]:
         tags = _tags(sns.list_tags_for_resource(ResourceArn=topic["TopicArn"])["Tags"])
-        if all(tags.get(k) == v for k, v in want.items()):
+        if ours(tags):
             found["sns_topic"].append((topic["TopicArn"], tags))
     return found
 

@@ -32,6 +32,10 @@ STANDIN_CHART = Path(__file__).resolve().parents[1] / "charts" / "pinot-standin"
 # test_poc_lifecycle.py's time-to-live steps cover that).
 FIXED_EXPIRY = "2030-01-01T00:00:00Z"
 EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # ExpiresAt's, and ttl_now's
+# What a poc deploy makes exactly one of, whatever ran before it (the last three: the
+# time-to-live trigger): a re-run after an interruption must not make a second.
+ONE_EACH = ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer",
+            "schedule_group", "codebuild_project", "sns_topic")
 
 CASES = {
     # inventory: (AZs, NAT gateways, brokers, broker type, node type, nodes min/desired/max)

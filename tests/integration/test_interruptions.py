@@ -18,7 +18,7 @@ import re
 
 from integration.awsstate import account_scan, leftovers, scan_difference, tagged_resources
 from integration.playbook import assert_ok, interrupted, run_playbook
-from integration.stack import FIXED_EXPIRY, harness_vars
+from integration.stack import FIXED_EXPIRY, ONE_EACH, harness_vars
 
 ENV = "poc"
 # Changes of a poc deploy and of its teardown against the emulator, with the time-to-live
@@ -60,8 +60,7 @@ def test_interrupted_deploy_and_teardown_leave_nothing(aws_emulator, aws_env, tm
     again = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(again, "deploy after the interruption")
     made = tagged_resources(url, "streamstack", ENV)
-    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer",
-                 "schedule_group", "codebuild_project", "sns_topic"):  # the last three: the time-to-live trigger
+    for kind in ONE_EACH:
         assert len(made[kind]) == 1, f"{kind}: {made[kind]}"
     settled = run_playbook("deploy.yml", ENV, aws_env, extra)
     assert_ok(settled, "the deploy after that")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from integration.awsstate import account_scan, client, leftovers, scan_difference, tagged_resources
 from integration.playbook import assert_ok, run_playbook
-from integration.stack import FIXED_EXPIRY, harness_vars
+from integration.stack import FIXED_EXPIRY, ONE_EACH, harness_vars
 
 ENV, REGION = "poc", "eu-west-1"
 GLOBAL = ("iam_role", "iam_policy", "instance_profile", "s3_bucket")
@@ -44,8 +44,7 @@ def test_poc_moved_to_eu_west_1_deploys_there_priced_for_it_and_tears_down(aws_e
     assert "lines at us-east-1 prices, not eu-west-1's" in deploy.output
 
     made = tagged_resources(url, "streamstack", ENV, REGION)
-    for kind in ("vpc", "msk_cluster", "eks_cluster", "nat_gateway", "flink_application", "load_balancer",
-                 "schedule_group", "codebuild_project", "sns_topic"):  # the last three: the time-to-live trigger
+    for kind in ONE_EACH:
         assert len(made[kind]) == 1, f"{kind} in {REGION}: {made[kind]}"
     # IAM and S3's bucket list are global; nothing else of the environment is in us-east-1.
     regional = [found for found in leftovers(url, "streamstack", ENV) if found.split()[0] not in GLOBAL]
