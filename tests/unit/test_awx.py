@@ -395,6 +395,7 @@ def test_the_containerfile_installs_every_python_package_pinned_as_the_project_p
         imports - set(_IMPORT_TO_PIP))
     needed = {_IMPORT_TO_PIP[i] for i in imports} - {"pyyaml"}  # PyYAML comes with ansible-core
     needed |= {"kubernetes"}  # kubernetes.core's modules (roles/pinot, roles/eks)
+    needed |= {"mitogen"}  # ansible.cfg's strategy runs on it (plugins/strategy/streamstack_linear.py)
     assert needed <= set(ee), needed - set(ee)
     # Not the test toolchain.
     assert not set(ee) & {"moto", "molecule", "pytest", "ansible-lint", "apache-flink"}
