@@ -2,14 +2,18 @@
 """What a deploy that has nothing to do costs: poc (or staging) deployed into the AWS
 emulator and the harness's Kubernetes API server, then deployed again N times.
 
-Prints each no-op run's wall time and changed count, and where the median run spent
-its time: per role, the tasks and the seconds, the tasks over 0.3 s (AWS and
-Kubernetes calls: Python, boto3 and a client per call) counted apart. Writes
-bench/results/noop-<UTC time>.{json,md}.
+The no-op runs alternate between the executors compared (--strategies: by default the
+project's, ansible.cfg's streamstack_linear, which Mitogen runs, and Ansible's stock
+linear, a new Python per task, as where Mitogen is not installed), so both share the
+machine's conditions; the ratio of their medians is taken in this one run.
 
-    .venv/bin/python bench/noop_redeploy.py [--env poc] [--runs 3]
+Prints each no-op run's wall time and changed count, and where the project's median run
+spent its time: per role, the tasks and the seconds, the tasks over 0.3 s (AWS and
+Kubernetes calls) counted apart. Writes bench/results/noop-<env>-<UTC time>.{json,md}.
 
-About 3 minutes for poc on 2 cores (a deploy, the no-op runs, a teardown).
+    .venv/bin/python bench/noop_redeploy.py [--env poc] [--runs 3] [--strategies streamstack_linear,linear]
+
+About 5 minutes for poc on 2 cores (a deploy, the no-op runs, a teardown).
 """
 from __future__ import annotations
 
@@ -37,7 +41,9 @@ CALL = 0.3  # seconds: a task this long made a call (a module run of Python + bo
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="poc", choices=sorted(CASES))
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="no-op runs per executor")
+    parser.add_argument("--strategies", default="streamstack_linear,linear",
+                        help="executors (ANSIBLE_STRATEGY) to compare; the first is reported in detail")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
     env = args.env
@@ -47,23 +53,27 @@ def main(argv=None):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     emulator = Emulator.start()
     kube = KubeCluster.start(work / "kube")
-    runs = []
+    strategies = args.strategies.split(",")
+    runs = {strategy: [] for strategy in strategies}
     try:
         kube.add_nodes(node_type, desired, prefix=f"streamstack-{env}-nodes")
         extra = {**harness_vars(emulator.url, kube), "stack_outputs_dir": str(work), "ttl_expires_at": FIXED_EXPIRY}
 
-        def playbook(label, name, more=None):
-            return timed_playbook(env, label, name, aws_env, {**extra, **(more or {})}, work, timeout=1800)
+        def playbook(label, name, more=None, strategy=strategies[0]):
+            return timed_playbook(env, label, name, {**aws_env, "ANSIBLE_STRATEGY": strategy},
+                                  {**extra, **(more or {})}, work, timeout=1800)
 
         playbook("deploy", "deploy.yml")
         for i in range(args.runs):
-            run, wall = playbook(f"noop-{i + 1}", "deploy.yml")
-            runs.append({"wall": round(wall, 1), "changed": run.changed, "tasks": task_times(run.output)})
+            for strategy in strategies:
+                run, wall = playbook(f"noop-{strategy}-{i + 1}", "deploy.yml", strategy=strategy)
+                runs[strategy].append({"wall": round(wall, 1), "changed": run.changed, "tasks": task_times(run.output)})
         playbook("teardown", "teardown.yml", {"teardown_confirm": env, "teardown_delete_code_bucket": env})
     finally:
         kube.stop()
         emulator.stop()
-    median = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+    medians = {strategy: sorted(rs, key=lambda r: r["wall"])[len(rs) // 2] for strategy, rs in runs.items()}
+    median = medians[strategies[0]]
     roles: dict[str, dict] = {}
     for role, task, seconds in median["tasks"]:
         row = roles.setdefault(role or "(play)", {"tasks": 0, "seconds": 0.0, "calls": 0, "call_seconds": 0.0})
@@ -72,16 +82,22 @@ def main(argv=None):
         if seconds >= CALL:
             row["calls"] += 1
             row["call_seconds"] += seconds
-    result = {"stamp": stamp, "env": env, "cpus": os.cpu_count(), "walls": [r["wall"] for r in runs],
-              "changed": [r["changed"] for r in runs], "median_wall": median["wall"], "roles": roles,
+    result = {"stamp": stamp, "env": env, "cpus": os.cpu_count(), "strategies": strategies,
+              "walls": {s: [r["wall"] for r in rs] for s, rs in runs.items()},
+              "changed": {s: [r["changed"] for r in rs] for s, rs in runs.items()},
+              "median_wall": {s: m["wall"] for s, m in medians.items()}, "roles": roles,
               "median_tasks": median["tasks"]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# No-op re-deploy of {env} ({stamp}, {os.cpu_count()} cores)", "",
-             f"Runs: {', '.join(f'{w:.1f} s' for w in result['walls'])} (changed: {result['changed']}); "
-             f"median **{median['wall']:.1f} s**, {len(median['tasks'])} tasks, "
-             f"{sum(r['calls'] for r in roles.values())} of them over {CALL} s.", "",
-             "| role | tasks | s | tasks over 0.3 s | their s |", "|---|---:|---:|---:|---:|"]
+             "| executor (ANSIBLE_STRATEGY) | runs (s) | changed | median | ÷ first |", "|---|---|---|---:|---:|"]
+    for strategy in strategies:
+        lines.append(f"| {strategy} | {', '.join(f'{w:.1f}' for w in result['walls'][strategy])} | "
+                     f"{result['changed'][strategy]} | **{medians[strategy]['wall']:.1f} s** | "
+                     f"{medians[strategy]['wall'] / median['wall']:.2f} |")
+    lines += ["", f"{strategies[0]}'s median run: {len(median['tasks'])} tasks, "
+              f"{sum(r['calls'] for r in roles.values())} of them over {CALL} s.", "",
+              "| role | tasks | s | tasks over 0.3 s | their s |", "|---|---:|---:|---:|---:|"]
     for role, row in sorted(roles.items(), key=lambda kv: -kv[1]["seconds"]):
         lines.append(f"| {role} | {row['tasks']} | {row['seconds']:.1f} | {row['calls']} | {row['call_seconds']:.1f} |")
     lines += ["", "Tasks over 0.3 s, in run order:", ""]

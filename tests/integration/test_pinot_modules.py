@@ -478,10 +478,18 @@ def create_topic(bootstrap: str, name: str, partitions: int) -> None:
     futures[name].result(timeout=30)
 
 
+# The one warning every run prints (README, "The executor"): ansible-core 2.19 deprecates any
+# strategy plugin outside ansible.builtin (no removal date), and Mitogen runs through one.
+EXECUTOR_DEPRECATION = "[DEPRECATION WARNING]: Use of strategy plugins not included in ansible.builtin are deprecated"
+DEPRECATION_HINT = "[WARNING]: Deprecation warnings can be disabled by setting"
+
+
 def assert_passed(rc: int, output: str, what: str) -> None:
     assert rc == 0, f"{what} failed (rc={rc}):\n{output[-6000:]}"
     assert re.search(r"^localhost\s+:.*\bfailed=0\b", output, re.M), output[-3000:]
-    assert "[WARNING]" not in output, output[-3000:]
+    # No warning, and no deprecation but the executor's (with the hint that comes with it).
+    rest = [line for line in output.splitlines() if not line.startswith((EXECUTOR_DEPRECATION, DEPRECATION_HINT))]
+    assert not [line for line in rest if "[WARNING]" in line or "[DEPRECATION WARNING]" in line], output[-3000:]
 
 
 @pytest.fixture(scope="module")
