@@ -6,7 +6,10 @@ every step that only reads or cycles a deployed stack runs on it, in order:
 
   1. plan on an empty account, deploy, every resource through the AWS APIs, deploy
      again (changed=0), --check (changed=0), verify, verify failing while Flink is
-     stopped                                                   (stack.deploy_and_check)
+     stopped                                                   (stack.deploy_and_check);
+     the time-to-live trigger as deployed (on by default): its one-time schedule,
+     the CodeBuild project and its bundle of the project, their roles, the topic told
+     of a failed build, the outputs
   2. AWX: the deploy and verify job templates run as AWX runs them (ansible-runner,
      harness/awx_jobs.py) change nothing on the stack; teardown refused without, or
      with a wrong, confirmation
@@ -14,8 +17,9 @@ every step that only reads or cycles a deployed stack runs on it, in order:
      again (changed=0), verify
   4. time to live on a simulated clock: a re-deploy stamps the inventory's ttl_hours
      on everything, the reaper before the expiry, extend by re-deploy, cancel, set
-     again, the reaper past the expiry tears the whole environment down, the leak
-     audit finds nothing billable
+     again; then the trigger fires: before the expiry nothing goes; past it, its
+     first attempt failing, the build tears the whole environment down, the trigger
+     included; the leak audit finds nothing billable
   5. AWX's teardown job on what is left: nothing to do (changed=0)
 
 Each step needs the state the one before left, so they run in one test, in this
@@ -24,19 +28,30 @@ is printed. Two things the emulator does not do are done here in
 AWS's place: EKS's nodes are not EC2 instances in the emulator (step 3 deletes and
 re-adds the fake Kubernetes nodes, and starts the instances the node group's Auto
 Scaling group would), and it does not terminate them when the node group is
-deleted (step 4 does, before the reaper fires).
+deleted (step 4 does, before the trigger fires). The emulator runs no build
+(CodeBuild's StartBuild only records one, harness/emulator/patches/codebuild.py): the
+firing runs the build's commands as the build would - from the buildspec inside the
+bundle deploy uploaded, with the build project's environment variables - on this
+machine against the emulator, on a simulated clock (STREAMSTACK_TTL_NOW, the reaper's
+ttl_now), with the harness's variables in STREAMSTACK_TTL_EXTRA_VARS. The firing that
+counts meets a fault: the load balancer's network interfaces linger 40 s after it is
+deleted, longer than the first attempt waits for them (10 s here), so that attempt
+fails and the build's next one, 30 s later, finishes.
 """
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 import re
 import subprocess
 import time
+import zipfile
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from harness import awx
 from harness.awx_jobs import JAR, AwxJobs
@@ -48,6 +63,8 @@ ENV = "poc"
 APP = CLUSTER = f"streamstack-{ENV}"
 NODEGROUP = f"streamstack-{ENV}-nodes"
 NODE_TYPE, SIZES = "t3.medium", {"minSize": 2, "desiredSize": 2, "maxSize": 4}
+TTL = f"{APP}-ttl"  # the time-to-live trigger's names
+ONCALL = "oncall@example.com"
 UTC = datetime.timezone.utc
 
 
@@ -56,11 +73,11 @@ def poc(aws_emulator, kube_cluster, tmp_path):
     """The chain's state: the emulator's endpoint, the variables every step passes, the
     fake nodes and launched instances (removed at the end whatever happened)."""
     aws_emulator.reset()
-    chain = SimpleNamespace(url=aws_emulator.url, dir=tmp_path / "outputs", instances=[],
+    chain = SimpleNamespace(url=aws_emulator.url, emulator=aws_emulator, dir=tmp_path / "outputs", instances=[],
                             nodes=kube_cluster.add_nodes(NODE_TYPE, SIZES["desiredSize"], prefix=NODEGROUP))
     chain.dir.mkdir()
     chain.extra = {**harness_vars(chain.url, kube_cluster), "stack_outputs_dir": str(chain.dir),
-                   "ttl_expires_at": FIXED_EXPIRY}
+                   "ttl_expires_at": FIXED_EXPIRY, "ttl_trigger_notify_email": ONCALL}
     yield chain
     if chain.instances:
         client("ec2", chain.url).terminate_instances(InstanceIds=chain.instances)
@@ -73,9 +90,10 @@ def test_poc_whole_life_on_one_stack(poc, faulted_aws_env, kube_cluster, tmp_pat
     aws_env = faulted_aws_env
     steps = (("1 plan, deploy, re-deploy, --check, verify",
               lambda: deploy_and_check(ENV, poc.url, aws_env, poc.extra, kube_cluster, poc.dir)),
+             ("1 the time-to-live trigger as deployed", lambda: step_1_the_trigger_as_deployed(poc)),
              ("2 AWX deploy and verify", lambda: step_2_awx_deploy_and_verify(poc, aws_env, tmp_path / "awx-2", monkeypatch)),
              ("3 pause and resume", lambda: step_3_pause_and_resume(poc, aws_env, kube_cluster)),
-             ("4 time to live", lambda: step_4_time_to_live(poc, aws_env, kube_cluster)),
+             ("4 time to live", lambda: step_4_time_to_live(poc, aws_env, kube_cluster, tmp_path)),
              ("5 AWX teardown", lambda: step_5_awx_teardown(poc, aws_env, tmp_path / "awx-5", monkeypatch)))
     for name, run in steps:
         began = time.monotonic()
@@ -94,6 +112,70 @@ def _clean_environ(monkeypatch):
         if key.startswith(("ANSIBLE_", "AWS_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("PATH", "%s:%s" % (awx.VENV_BIN, os.environ.get("PATH", "")))
+
+
+# ------------------------------------------------------------------ 1. the trigger
+def step_1_the_trigger_as_deployed(step):
+    """In the environment's own account and region: a one-time schedule at the expiry that
+    starts a CodeBuild build of the project's own reaper.yml for this environment, from a
+    bundle of the project as deployed, and a topic told when that build fails. Read back
+    with boto3, not from the playbooks."""
+    expiry = step.extra["ttl_expires_at"]
+    scheduler, codebuild, iam, eks, sns, events = (
+        client(s, step.url) for s in ("scheduler", "codebuild", "iam", "eks", "sns", "events"))
+
+    # -- the schedule: once, at the expiry stamped on the tags, UTC, starting this build --
+    schedule = scheduler.get_schedule(Name=TTL, GroupName=TTL)
+    assert schedule["ScheduleExpression"] == "at(%s)" % expiry.rstrip("Z")
+    assert schedule["ScheduleExpressionTimezone"] == "UTC" and schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["Target"]["Arn"] == "arn:aws:scheduler:::aws-sdk:codebuild:startBuild"
+    assert json.loads(schedule["Target"]["Input"]) == {"ProjectName": f"{TTL}-teardown"}
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    group_arn = next(g["Arn"] for g in scheduler.list_schedule_groups()["ScheduleGroups"] if g["Name"] == TTL)
+    group_tags = {t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=group_arn)["Tags"]}
+    assert group_tags["Environment"] == ENV and group_tags["ExpiresAt"] == expiry
+
+    # -- the build: the bundle of this project, its buildspec, this environment ----------
+    project, bundle = _trigger_build(step.url)
+    assert project["source"]["type"] == "S3" and project["source"]["buildspec"] == "files/ttl/buildspec.yml"
+    variables = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
+    assert variables == {"STREAMSTACK_ENVIRONMENT": ENV, "STREAMSTACK_TTL_ATTEMPTS": "3"}
+    assert {t["key"]: t["value"] for t in project["tags"]}["Environment"] == ENV
+    manifest = json.loads(bundle.read("ttl/bundle.json"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert manifest["commit"] == head and manifest["inventory"] == f"inventories/{ENV}"
+    assert json.loads(bundle.read("ttl/vars.json")) == {"aws_region": "us-east-1", "stack_project": "streamstack",
+                                                        "stack_environment": ENV}
+    assert bundle.read("files/ttl/buildspec.yml") == (ROOT / "files/ttl/buildspec.yml").read_bytes()
+
+    # -- its roles: one trusted service each, this account only; the build's may reach the cluster --
+    role = iam.get_role(RoleName=f"{TTL}-teardown")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "codebuild.amazonaws.com"}]
+    assert project["serviceRole"] == role["Arn"]
+    policy = iam.get_role_policy(RoleName=f"{TTL}-teardown", PolicyName="teardown")["PolicyDocument"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    tagged = next(s for s in policy["Statement"] if s["Sid"] == "DeleteWhatCarriesThisEnvironmentsTags")
+    assert tagged["Condition"]["StringEquals"] == {"aws:ResourceTag/Project": "streamstack",
+                                                   "aws:ResourceTag/Environment": ENV}
+    assert role["Arn"] in eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]
+
+    # -- a failed build is told: the rule on its failure, the topic, the e-mail subscription --
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{TTL}-failures"))
+    assert [(x["Protocol"], x["Endpoint"]) for x in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] \
+        == [("email", ONCALL)]
+    pattern = json.loads(events.describe_rule(Name=f"{TTL}-failures")["EventPattern"])
+    assert pattern["detail"] == {"build-status": ["FAILED", "STOPPED", "TIMED_OUT"], "project-name": [f"{TTL}-teardown"]}
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=f"{TTL}-failures")["Targets"]] == [topic]
+    publishers = [st for st in json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]
+                  if st["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert publishers and publishers[0]["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(f":rule/{TTL}-failures")
+
+    outputs = json.loads((step.dir / f"{ENV}.json").read_text())["ttl_trigger"]
+    assert outputs["fires_at"] == expiry and outputs["build_project"] == f"{TTL}-teardown"
+    assert outputs["build_role"] == role["Arn"] and outputs["failures_topic"] == topic
+    assert outputs["commit"].startswith(head)
 
 
 # ------------------------------------------------------------------ 2. AWX
@@ -269,8 +351,8 @@ def step_3_pause_and_resume(step, aws_env, kube_cluster):
 # What fires when an environment expires is reaper.yml (an AWX schedule every 15
 # minutes, awx/): run here exactly so, with ttl_now set past (or before) the expiry
 # instead of waiting hours. test_ttl.py covers a reaper whose teardown fails.
-def step_4_time_to_live(step, aws_env, kube_cluster):
-    """Stamped by a deploy, the reaper before the expiry, extend, cancel, set again, the reaper past it."""
+def step_4_time_to_live(step, aws_env, kube_cluster, tmp_path):
+    """Stamped by a deploy, the reaper before the expiry, extend, cancel, set again, the trigger fires."""
     url = step.url
     extra = {k: v for k, v in step.extra.items() if k != "ttl_expires_at"}
 
@@ -323,18 +405,40 @@ def step_4_time_to_live(step, aws_env, kube_cluster):
     values = _expiries(url)
     assert list(values) == [at(expiry)], values  # the trigger, made again, too
     assert _fires_at(url) == expiry
+
+    # -- the trigger fires before the expiry (a schedule not moved with an extension): nothing goes --
+    project, bundle = _trigger_build(url)
+    work = tmp_path / "build"
+    bundle.extractall(work)
+    too_soon = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry - datetime.timedelta(minutes=1)))
+    assert too_soon.returncode == 0, too_soon.stdout[-5000:]
+    assert "0 expired" in too_soon.stdout, too_soon.stdout[-3000:]
+    assert _fires_at(url) == expiry  # still there, and so is the stack
+    assert client("eks", url).describe_cluster(name=CLUSTER)["cluster"]["status"] == "ACTIVE"
+
+    # -- past the expiry, its first attempt failing: the teardown, and the trigger with it --
     # Deleting the node group terminates its instances on AWS; the emulator leaves that to the test.
     client("ec2", url).terminate_instances(InstanceIds=step.instances)
     step.instances = []
-    reap = reaper(aws_env, extra, expiry + datetime.timedelta(minutes=1))
-    assert_ok(reap, "reaper past the expiry")
-    assert "1 expired: poc" in reap.output
+    step.emulator.eni_linger(elasticloadbalancing=40)
+    try:
+        fired = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry + datetime.timedelta(minutes=1)),
+                     more_vars={"vpc_interfaces_wait_timeout": 10}, retry_delay=30)
+    finally:
+        step.emulator.eni_linger()
+    assert fired.returncode == 0, fired.stdout[-5000:]
+    assert "ttl_teardown: attempt 1 of 3 failed" in fired.stdout, fired.stdout[-5000:]
+    assert "ttl_teardown: done (attempt 2 of 3)" in fired.stdout
+    assert "1 expired: poc" in fired.stdout
     assert leftovers(url, "streamstack", ENV) == []
-    assert not (step.dir / f"{ENV}.json").exists(), "the reaper's teardown left the outputs file"
+    sns, events = client("sns", url), client("events", url)
+    assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{TTL}-failures")]
+    assert f"{TTL}-failures" not in [r["Name"] for r in events.list_rules()["Rules"]]
+    assert not (step.dir / f"{ENV}.json").exists(), "the build's teardown left the outputs file"
     left = kube_cluster.kubectl("get", "pvc,svc,statefulsets", "-n", "pinot", "-o", "name", check=False).stdout.split()
     assert left == [], left
     audit = run_playbook("audit.yml", ENV, aws_env, {"aws_endpoint_url": url})
-    assert_ok(audit, "audit after the reaper")
+    assert_ok(audit, "audit after the time-to-live build")
     assert "nothing billable" in audit.output.lower()
     quiet = reaper(aws_env, extra, expiry + datetime.timedelta(hours=1))
     assert_ok(quiet, "reaper with nothing left")
@@ -425,3 +529,34 @@ def _wait(predicate, what, timeout=60):
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
+
+
+def _trigger_build(url):
+    """The trigger's CodeBuild project and the bundle it would build (read from S3)."""
+    project = client("codebuild", url).batch_get_projects(names=[f"{TTL}-teardown"])["projects"][0]
+    bucket, key = project["source"]["location"].split("/", 1)
+    body = client("s3", url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return project, zipfile.ZipFile(io.BytesIO(body))
+
+
+def fire(work, project, url, kube_cluster, tmp_path, now, more_vars=None, retry_delay=60):
+    """The build's commands, as CodeBuild runs them: each phase's in order, in one shell,
+    in the source directory, with the project's environment variables."""
+    spec = yaml.safe_load((work / project["source"]["buildspec"]).read_text())
+    commands = [c for phase in ("install", "pre_build", "build", "post_build")
+                for c in spec["phases"].get(phase, {}).get("commands", [])]
+    extra_vars = tmp_path / "harness-vars.json"
+    extra_vars.write_text(json.dumps({**harness_vars(url, kube_cluster), **(more_vars or {})}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
+    env.update({v["name"]: v["value"] for v in project["environment"]["environmentVariables"]})
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+               AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", CODEBUILD_SRC_DIR=str(work),
+               STREAMSTACK_TTL_NOW=now, STREAMSTACK_TTL_EXTRA_VARS=str(extra_vars),
+               STREAMSTACK_TTL_RETRY_DELAY=str(retry_delay),
+               PATH=f"{kube_cluster.bin_dir}:{env.get('PATH', '')}")
+    script = "set -euo pipefail\n" + "\n".join(commands) + "\n"
+    proc = subprocess.run(["bash", "-c", script], cwd=work, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=1800)
+    print(proc.stdout[-3000:], proc.stderr[-2000:])
+    proc.stdout += proc.stderr
+    return proc

@@ -13,7 +13,7 @@ Gaps in stock moto that this module fixes:
   from BatchGetProjects, as they are on AWS.
 
 Builds are not run (StartBuild records one, as moto does): the tests run the
-project's buildspec themselves (tests/integration/test_ttl_trigger.py).
+project's buildspec themselves (tests/integration/test_poc_lifecycle.py, step 4).
 """
 from __future__ import annotations
 
