@@ -410,7 +410,11 @@ def step_4_time_to_live(step, aws_env, kube_cluster, tmp_path):
     project, bundle = _trigger_build(url)
     work = tmp_path / "build"
     bundle.extractall(work)
-    too_soon = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry - datetime.timedelta(minutes=1)))
+    # The harness's variables reach the build as STREAMSTACK_TTL_EXTRA_VARS; with them, this
+    # chain's outputs folder, so its teardown deletes the outputs file a deploy left there.
+    outputs = {"stack_outputs_dir": str(step.dir)}
+    too_soon = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry - datetime.timedelta(minutes=1)),
+                    more_vars=outputs)
     assert too_soon.returncode == 0, too_soon.stdout[-5000:]
     assert "0 expired" in too_soon.stdout, too_soon.stdout[-3000:]
     assert _fires_at(url) == expiry  # still there, and so is the stack
@@ -423,7 +427,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster, tmp_path):
     step.emulator.eni_linger(elasticloadbalancing=40)
     try:
         fired = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry + datetime.timedelta(minutes=1)),
-                     more_vars={"vpc_interfaces_wait_timeout": 10}, retry_delay=30)
+                     more_vars={**outputs, "vpc_interfaces_wait_timeout": 10}, retry_delay=30)
     finally:
         step.emulator.eni_linger()
     assert fired.returncode == 0, fired.stdout[-5000:]
