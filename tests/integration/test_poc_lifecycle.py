@@ -55,7 +55,7 @@ import yaml
 
 from harness import awx
 from harness.awx_jobs import JAR, AwxJobs
-from integration.awsstate import client, leftovers, tagged_resources
+from integration.awsstate import account_scan, client, leftovers, scan_difference, tagged_resources
 from integration.playbook import ROOT, assert_ok, run_playbook
 from integration.stack import EXPIRY_FORMAT, FIXED_EXPIRY, at, deploy_and_check, harness_vars, reaper
 
@@ -74,6 +74,7 @@ def poc(aws_emulator, kube_cluster, tmp_path):
     fake nodes and launched instances (removed at the end whatever happened)."""
     aws_emulator.reset()
     chain = SimpleNamespace(url=aws_emulator.url, emulator=aws_emulator, dir=tmp_path / "outputs", instances=[],
+                            before=account_scan(aws_emulator.url),  # the whole account, tagged or not
                             nodes=kube_cluster.add_nodes(NODE_TYPE, SIZES["desiredSize"], prefix=NODEGROUP))
     chain.dir.mkdir()
     chain.extra = {**harness_vars(chain.url, kube_cluster), "stack_outputs_dir": str(chain.dir),
@@ -435,6 +436,8 @@ def step_4_time_to_live(step, aws_env, kube_cluster, tmp_path):
     assert "ttl_teardown: done (attempt 2 of 3)" in fired.stdout
     assert "1 expired: poc" in fired.stdout
     assert leftovers(url, "streamstack", ENV) == []
+    left = scan_difference(step.before, account_scan(url))
+    assert left == {}, f"left in the account after the time-to-live build: {left}"
     sns, events = client("sns", url), client("events", url)
     assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{TTL}-failures")]
     assert f"{TTL}-failures" not in [r["Name"] for r in events.list_rules()["Rules"]]
