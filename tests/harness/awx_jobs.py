@@ -68,7 +68,7 @@ def _synced_project(dest: Path) -> Path:
     return dest
 
 
-def _revision() -> str:
+def revision() -> str:
     """The commit AWX synced the project at (the working tree's, here: see _synced_project)."""
     return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -139,7 +139,7 @@ class AwxJobs:
             awx.VENV_BIN / "python", json.dumps(_imported_inventory(project, self.env_name, self.inventory_vars))))
         script.chmod(0o700)
         meta = {"awx_job_id": self.count, "awx_job_launch_type": "manual", "awx_job_template_name": template["name"],
-                "awx_inventory_name": template["inventory"], "awx_project_revision": _revision(),
+                "awx_inventory_name": template["inventory"], "awx_project_revision": revision(),
                 "awx_execution_node": "test", "awx_user_name": "admin"}
         (private / "env").mkdir()
         (private / "env" / "extravars").write_text(yaml.safe_dump(_mark_unsafe({**extra, **meta}), sort_keys=False))

@@ -14,7 +14,7 @@ def client(service, url, region="us-east-1"):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def _tags(items, key="Key", value="Value"):
+def tag_map(items, key="Key", value="Value"):
     return {t[key]: t[value] for t in items or []}
 
 
@@ -28,18 +28,18 @@ def tagged_resources(url, project, environment, region="us-east-1"):
 
     ec2 = client("ec2", url, region)
     found = {
-        "vpc": [(v["VpcId"], _tags(v.get("Tags"))) for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]],
-        "subnet": [(s["SubnetId"], _tags(s.get("Tags"))) for s in ec2.describe_subnets(Filters=filters)["Subnets"]],
-        "internet_gateway": [(g["InternetGatewayId"], _tags(g.get("Tags")))
+        "vpc": [(v["VpcId"], tag_map(v.get("Tags"))) for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]],
+        "subnet": [(s["SubnetId"], tag_map(s.get("Tags"))) for s in ec2.describe_subnets(Filters=filters)["Subnets"]],
+        "internet_gateway": [(g["InternetGatewayId"], tag_map(g.get("Tags")))
                              for g in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]],
-        "route_table": [(r["RouteTableId"], _tags(r.get("Tags")))
+        "route_table": [(r["RouteTableId"], tag_map(r.get("Tags")))
                         for r in ec2.describe_route_tables(Filters=filters)["RouteTables"]],
-        "nat_gateway": [(n["NatGatewayId"], _tags(n.get("Tags")))
+        "nat_gateway": [(n["NatGatewayId"], tag_map(n.get("Tags")))
                         for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"] if n["State"] in LIVE_NAT],
-        "elastic_ip": [(a["AllocationId"], _tags(a.get("Tags"))) for a in ec2.describe_addresses(Filters=filters)["Addresses"]],
-        "security_group": [(g["GroupId"], _tags(g.get("Tags")))
+        "elastic_ip": [(a["AllocationId"], tag_map(a.get("Tags"))) for a in ec2.describe_addresses(Filters=filters)["Addresses"]],
+        "security_group": [(g["GroupId"], tag_map(g.get("Tags")))
                            for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]],
-        "launch_template": [(t["LaunchTemplateId"], _tags(t.get("Tags")))
+        "launch_template": [(t["LaunchTemplateId"], tag_map(t.get("Tags")))
                             for t in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]],
     }
     kafka = client("kafka", url, region)
@@ -72,13 +72,13 @@ def tagged_resources(url, project, environment, region="us-east-1"):
     for kind, items, key in (("load_balancer", elbv2.describe_load_balancers()["LoadBalancers"], "LoadBalancerArn"),
                              ("target_group", elbv2.describe_target_groups()["TargetGroups"], "TargetGroupArn")):
         for item in items:
-            tags = _tags(elbv2.describe_tags(ResourceArns=[item[key]])["TagDescriptions"][0]["Tags"])
+            tags = tag_map(elbv2.describe_tags(ResourceArns=[item[key]])["TagDescriptions"][0]["Tags"])
             if ours(tags):
                 found[kind].append((item[key], tags))
     iam = client("iam", url, region)
     found["iam_role"] = []
     for role in iam.list_roles()["Roles"]:
-        tags = _tags(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
+        tags = tag_map(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
         if ours(tags):
             found["iam_role"].append((role["RoleName"], tags))
     logs = client("logs", url, region)
@@ -91,7 +91,7 @@ def tagged_resources(url, project, environment, region="us-east-1"):
     found["s3_bucket"] = []
     for bucket in s3.list_buckets()["Buckets"]:
         try:
-            tags = _tags(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"])
+            tags = tag_map(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"])
         except s3.exceptions.ClientError:
             tags = {}
         if ours(tags):
@@ -99,27 +99,27 @@ def tagged_resources(url, project, environment, region="us-east-1"):
     msf = client("kinesisanalyticsv2", url, region)
     found["flink_application"] = []
     for app in msf.list_applications()["ApplicationSummaries"]:
-        tags = _tags(msf.list_tags_for_resource(ResourceARN=app["ApplicationARN"])["Tags"])
+        tags = tag_map(msf.list_tags_for_resource(ResourceARN=app["ApplicationARN"])["Tags"])
         if ours(tags):
             found["flink_application"].append((app["ApplicationName"], tags))
     # The time-to-live trigger's (roles/ttl/tasks/trigger.yml; its rule takes no tags).
     scheduler = client("scheduler", url, region)
     found["schedule_group"] = []
     for group in scheduler.list_schedule_groups()["ScheduleGroups"]:
-        tags = _tags(scheduler.list_tags_for_resource(ResourceArn=group["Arn"])["Tags"])
+        tags = tag_map(scheduler.list_tags_for_resource(ResourceArn=group["Arn"])["Tags"])
         if ours(tags):
             found["schedule_group"].append((group["Name"], tags))
     codebuild = client("codebuild", url, region)
     names = codebuild.list_projects()["projects"]
     found["codebuild_project"] = []
     for project in codebuild.batch_get_projects(names=names)["projects"] if names else []:
-        tags = _tags(project.get("tags"), "key", "value")
+        tags = tag_map(project.get("tags"), "key", "value")
         if ours(tags):
             found["codebuild_project"].append((project["name"], tags))
     sns = client("sns", url, region)
     found["sns_topic"] = []
     for topic in sns.list_topics()["Topics"]:
-        tags = _tags(sns.list_tags_for_resource(ResourceArn=topic["TopicArn"])["Tags"])
+        tags = tag_map(sns.list_tags_for_resource(ResourceArn=topic["TopicArn"])["Tags"])
         if ours(tags):
             found["sns_topic"].append((topic["TopicArn"], tags))
     return found

@@ -54,8 +54,8 @@ import pytest
 import yaml
 
 from harness import awx
-from harness.awx_jobs import JAR, AwxJobs
-from integration.awsstate import account_scan, client, leftovers, scan_difference, tagged_resources
+from harness.awx_jobs import JAR, AwxJobs, revision
+from integration.awsstate import account_scan, client, leftovers, scan_difference, tag_map, tagged_resources
 from integration.playbook import ROOT, assert_ok, run_playbook
 from integration.stack import EXPIRY_FORMAT, FIXED_EXPIRY, at, deploy_and_check, harness_vars, reaper
 
@@ -133,7 +133,7 @@ def step_1_the_trigger_as_deployed(step):
     assert json.loads(schedule["Target"]["Input"]) == {"ProjectName": f"{TTL}-teardown"}
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     group_arn = next(g["Arn"] for g in scheduler.list_schedule_groups()["ScheduleGroups"] if g["Name"] == TTL)
-    group_tags = {t["Key"]: t["Value"] for t in scheduler.list_tags_for_resource(ResourceArn=group_arn)["Tags"]}
+    group_tags = tag_map(scheduler.list_tags_for_resource(ResourceArn=group_arn)["Tags"])
     assert group_tags["Environment"] == ENV and group_tags["ExpiresAt"] == expiry
 
     # -- the build: the bundle of this project, its buildspec, this environment ----------
@@ -141,9 +141,9 @@ def step_1_the_trigger_as_deployed(step):
     assert project["source"]["type"] == "S3" and project["source"]["buildspec"] == "files/ttl/buildspec.yml"
     variables = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
     assert variables == {"STREAMSTACK_ENVIRONMENT": ENV, "STREAMSTACK_TTL_ATTEMPTS": "3"}
-    assert {t["key"]: t["value"] for t in project["tags"]}["Environment"] == ENV
+    assert tag_map(project["tags"], "key", "value")["Environment"] == ENV
     manifest = json.loads(bundle.read("ttl/bundle.json"))
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = revision()
     assert manifest["commit"] == head and manifest["inventory"] == f"inventories/{ENV}"
     assert json.loads(bundle.read("ttl/vars.json")) == {"aws_region": "us-east-1", "stack_project": "streamstack",
                                                         "stack_environment": ENV}
@@ -414,7 +414,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster, tmp_path):
     # The harness's variables reach the build as STREAMSTACK_TTL_EXTRA_VARS; with them, this
     # chain's outputs folder, so its teardown deletes the outputs file a deploy left there.
     outputs = {"stack_outputs_dir": str(step.dir)}
-    too_soon = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry - datetime.timedelta(minutes=1)),
+    too_soon = _fire(work, project, url, kube_cluster, tmp_path, now=at(expiry - datetime.timedelta(minutes=1)),
                     more_vars=outputs)
     assert too_soon.returncode == 0, too_soon.stdout[-5000:]
     assert "0 expired" in too_soon.stdout, too_soon.stdout[-3000:]
@@ -427,7 +427,7 @@ def step_4_time_to_live(step, aws_env, kube_cluster, tmp_path):
     step.instances = []
     step.emulator.eni_linger(elasticloadbalancing=40)
     try:
-        fired = fire(work, project, url, kube_cluster, tmp_path, now=at(expiry + datetime.timedelta(minutes=1)),
+        fired = _fire(work, project, url, kube_cluster, tmp_path, now=at(expiry + datetime.timedelta(minutes=1)),
                      more_vars={**outputs, "vpc_interfaces_wait_timeout": 10}, retry_delay=30)
     finally:
         step.emulator.eni_linger()
@@ -546,7 +546,7 @@ def _trigger_build(url):
     return project, zipfile.ZipFile(io.BytesIO(body))
 
 
-def fire(work, project, url, kube_cluster, tmp_path, now, more_vars=None, retry_delay=60):
+def _fire(work, project, url, kube_cluster, tmp_path, now, more_vars=None, retry_delay=60):
     """The build's commands, as CodeBuild runs them: each phase's in order, in one shell,
     in the source directory, with the project's environment variables."""
     spec = yaml.safe_load((work / project["source"]["buildspec"]).read_text())
